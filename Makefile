@@ -1,0 +1,46 @@
+# Developer entry points. `make dev` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 7071
+STAMP := $(VENV)/.installed
+
+.PHONY: install dev serve emulators test pytest lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make dev: the relay on http://localhost:7071 with every provider emulator and a demo config
+dev: install
+	$(PY) -m devtools.dev --port $(PORT)
+
+## make serve: the relay alone, configured by the environment and local.settings.json
+serve: install
+	$(PY) -m devtools.local_host --port $(PORT)
+
+## make emulators: only the provider emulators, for `func start` against them
+emulators: install
+	$(PY) -m devtools.dev --emulators-only
+
+## make test: lint, type-check and run the whole suite
+test: install lint pytest
+
+pytest: install
+	$(PY) -m coverage run -m pytest
+	$(PY) -m coverage report --fail-under=85
+
+lint: install
+	$(PY) -m ruff check shared devtools tests function_app.py bench
+	$(PY) -m mypy shared
+
+## make bench: throughput and latency figures, printed as a table
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,1 @@
+"""Developer tooling: the local Functions host, provider emulators and helpers for tests."""

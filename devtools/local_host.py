@@ -1,0 +1,187 @@
+"""A stand-in for ``func start``: serve the functions ``function_app.py`` registered.
+
+Core Tools cannot be installed everywhere (its installer downloads a binary),
+so this host does what it and the Python worker do for HTTP functions, and no
+more. It loads ``local.settings.json`` Values into the environment without
+overriding variables already set, imports the app, asks the registered
+``func.FunctionApp`` for its functions, and mounts each HTTP trigger's own
+route, methods and user function under host.json's ``routePrefix``. There is
+no second routing table: a route exists here only because the app declared it.
+
+Like the real worker, it refuses an HTTP function whose request parameter is
+not the streaming extension's ``Request``, and it hands each invocation an
+``x-ms-invocation-id`` header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import json
+import logging
+import os
+import re
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response
+from starlette.routing import Route
+
+logger = logging.getLogger("devtools.local_host")
+
+APP_ROOT = Path(__file__).resolve().parent.parent
+ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"]
+
+
+class HostError(RuntimeError):
+    """The app cannot be hosted, for a reason the real host would also refuse."""
+
+
+def load_local_settings(path: Path, environ: MutableMapping[str, str]) -> list[str]:
+    """Copy ``Values`` into ``environ``; variables already set win, as with ``func start``."""
+    if not path.exists():
+        return []
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if document.get("IsEncrypted"):
+        raise HostError(f"{path} is encrypted; decrypt it with 'func settings decrypt'")
+    skipped = []
+    for name, value in (document.get("Values") or {}).items():
+        if name in environ:
+            skipped.append(name)
+            continue
+        environ[name] = str(value)
+    return skipped
+
+
+def route_prefix(host_json: Path) -> str:
+    """host.json's ``extensions.http.routePrefix``; ``api`` when absent, as in Functions."""
+    if not host_json.exists():
+        return "api"
+    document = json.loads(host_json.read_text(encoding="utf-8"))
+    prefix = document.get("extensions", {}).get("http", {}).get("routePrefix", "api")
+    return str(prefix).strip("/")
+
+
+def import_function_app(script: Path, module_name: str | None = None) -> func.FunctionApp:
+    """Import ``function_app.py`` as the worker does and return its registered app.
+
+    Each call imports a fresh copy under its own module name, like a fresh
+    worker process, so tests can host apps configured differently.
+    """
+    name = module_name or f"function_app_{uuid.uuid4().hex[:8]}"
+    spec = importlib.util.spec_from_file_location(name, script)
+    if spec is None or spec.loader is None:
+        raise HostError(f"cannot import {script}")
+    module = importlib.util.module_from_spec(spec)
+    root = str(script.resolve().parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    spec.loader.exec_module(module)
+    apps = [value for value in vars(module).values() if isinstance(value, func.FunctionApp)]
+    if len(apps) != 1:
+        raise HostError(f"{script} must define exactly one func.FunctionApp; found {len(apps)}")
+    return apps[0]
+
+
+def build_asgi_app(function_app: func.FunctionApp, prefix: str = "api") -> Starlette:
+    """An ASGI app with one route per HTTP function the app registered."""
+    routes = []
+    for function in function_app.get_functions():
+        trigger = function.get_trigger()
+        if trigger is None or trigger.get_binding_name() != "httpTrigger":
+            continue
+        user_function = function.get_user_function()
+        _check_http_types(function.get_function_name() or user_function.__name__, user_function)
+        path = "/" + "/".join(part for part in (prefix, _starlette_path(trigger.route or function.get_function_name())) if part)
+        methods = [str(getattr(method, "value", method)).upper() for method in (trigger.methods or ALL_METHODS)]
+        routes.append(Route(path, endpoint=_invoker(user_function), methods=methods))
+    return Starlette(routes=routes)
+
+
+def _check_http_types(name: str, user_function: Callable[..., Any]) -> None:
+    """Refuse ``func.HttpRequest`` once the extension is in use, as the worker does."""
+    from azurefunctions.extensions.base import RequestTrackerMeta
+
+    for parameter in inspect.signature(user_function, eval_str=True).parameters.values():
+        annotation = parameter.annotation
+        if annotation is func.HttpRequest or not RequestTrackerMeta.check_type(annotation):
+            raise HostError(
+                f"function {name!r}: parameter {parameter.name!r} must be typed with "
+                "azurefunctions.extensions.http.fastapi.Request; the worker refuses mixed request types"
+            )
+
+
+def _starlette_path(template: str) -> str:
+    """Functions route templates (``{id:int}``, ``{name?}``) in Starlette's syntax."""
+
+    def convert(match: re.Match[str]) -> str:
+        name, constraint = match.group(1).rstrip("?"), match.group(2)
+        return f"{{{name}:int}}" if constraint == "int" else f"{{{name}}}"
+
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*\??)(?::([a-z]+)[^}]*)?\}", convert, template.strip("/"))
+
+
+def _invoker(user_function: Callable[..., Any]) -> Callable[[StarletteRequest], Awaitable[Response]]:
+    parameter = next(iter(inspect.signature(user_function).parameters))
+
+    async def invoke(request: StarletteRequest) -> Response:
+        invocation_id = str(uuid.uuid4())
+        request.scope["headers"] = [*request.scope["headers"], (b"x-ms-invocation-id", invocation_id.encode())]
+        from fastapi import Request as FastAPIRequest
+
+        fastapi_request = FastAPIRequest(request.scope, request.receive)
+        if inspect.iscoroutinefunction(user_function):
+            response = await user_function(**{parameter: fastapi_request})
+        else:
+            response = await run_in_threadpool(user_function, **{parameter: fastapi_request})
+        return response  # type: ignore[no-any-return]
+
+    return invoke
+
+
+def create_host(app_root: Path = APP_ROOT, environ: MutableMapping[str, str] | None = None) -> Starlette:
+    """Everything ``func start`` would do before serving: settings, import, routes."""
+    environ = os.environ if environ is None else environ
+    skipped = load_local_settings(app_root / "local.settings.json", environ)
+    for name in skipped:
+        logger.info("Skipping %r from local.settings.json: already set in the environment", name)
+    function_app = import_function_app(app_root / "function_app.py")
+    return build_asgi_app(function_app, route_prefix(app_root / "host.json"))
+
+
+def describe_routes(app: Starlette) -> list[str]:
+    """``METHODS path`` lines, printed at start like Core Tools does."""
+    lines = []
+    for route in app.routes:
+        if isinstance(route, Route):
+            methods = ",".join(sorted(route.methods or []))
+            lines.append(f"{methods:<12} {route.path}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m devtools.local_host [--port N]``: serve the app like ``func start``."""
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
+    parser.add_argument("--app-root", type=Path, default=APP_ROOT)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_host(args.app_root)
+    for line in describe_routes(app):
+        print(f"  {line}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""The Azure Functions app: routes only; everything else lives in ``shared/``.
+
+Every HTTP function takes and returns the FastAPI streaming extension's
+types: the Python worker refuses an app that mixes them with
+``func.HttpRequest``. The relay is built at import, when the worker indexes
+the app, so an invalid configuration stops the app with a clear message.
+"""
+
+import azure.functions as func
+from azurefunctions.extensions.http.fastapi import Request, Response
+
+from shared import http_api
+from shared.relay import Relay
+
+relay = Relay.from_environment()
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="v1/chat/completions", methods=["POST"])
+async def chat_completions(req: Request) -> Response:
+    """OpenAI-compatible chat completions, streamed as SSE or returned whole."""
+    return await http_api.chat_completions(relay, req)
+
+
+@app.route(route="v1/models", methods=["GET"])
+async def list_models(req: Request) -> Response:
+    """The configured model aliases, in OpenAI's list format."""
+    return http_api.list_models(relay)
+
+
+@app.route(route="health", methods=["GET"])
+async def health(req: Request) -> Response:
+    """Liveness and per-backend state, without secrets."""
+    return http_api.health(relay)

@@ -1,0 +1,1 @@
+"""The relay: provider adapters, the canonical stream, output dialects and routing."""

@@ -1,0 +1,190 @@
+"""The client's chat request, validated once, in OpenAI's Chat Completions shape.
+
+OpenAI's request shape is the relay's neutral request format: the Azure
+adapter forwards it nearly as is, and the other providers translate from it.
+Validation is strict (no type coercion, unknown fields rejected) so a client
+learns about a typo from a 400 naming the field, not from a silent default.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import InvalidRequest
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+
+# Parameters forwarded to the provider when the client sets them.
+SAMPLING_PARAMETERS = (
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "user",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "reasoning_effort",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ContentPart(BaseModel):
+    """One part of a multi-part message (text, image, audio or file)."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    type: Literal["text", "image_url", "input_audio", "file", "refusal"]
+    text: str | None = None
+
+
+class FunctionCall(_Strict):
+    name: str
+    arguments: str
+
+
+class ToolCall(_Strict):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class ChatMessage(_Strict):
+    """One turn of the conversation."""
+
+    role: Role
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    refusal: str | None = None
+
+    @model_validator(mode="after")
+    def _check_role_fields(self) -> ChatMessage:
+        if self.role == "tool" and not self.tool_call_id:
+            raise ValueError("a tool message needs tool_call_id")
+        if self.role != "assistant" and self.content is None:
+            raise ValueError(f"a {self.role} message needs content")
+        if self.role == "assistant" and self.content is None and not self.tool_calls:
+            raise ValueError("an assistant message needs content or tool_calls")
+        return self
+
+    def text(self) -> str:
+        """The message's text parts joined, for providers without multi-part input."""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part.text or "" for part in self.content or [] if part.type == "text")
+
+
+class StreamOptions(_Strict):
+    include_usage: bool = False
+
+
+class FunctionDefinition(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class Tool(_Strict):
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class ChatRequest(_Strict):
+    """A validated Chat Completions request; ``model`` is a public alias."""
+
+    model: str = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    stop: str | list[str] | None = None
+    n: int | None = Field(default=None, ge=1, le=1, description="Only n=1 is supported.")
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    seed: int | None = None
+    user: str | None = None
+    tools: list[Tool] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: dict[str, Any] | None = None
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether the client asked for a usage chunk at the end of the stream."""
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+    @property
+    def output_token_limit(self) -> int | None:
+        """The client's cap on generated tokens, whichever name it used."""
+        return self.max_completion_tokens or self.max_tokens
+
+    def sampling_parameters(self) -> dict[str, Any]:
+        """The parameters the client set, ready to forward."""
+        dumped = self.model_dump(include=set(SAMPLING_PARAMETERS), exclude_none=True)
+        return {name: dumped[name] for name in SAMPLING_PARAMETERS if name in dumped}
+
+
+def parse_chat_request(raw: bytes) -> ChatRequest:
+    """Parse and validate a request body, raising ``InvalidRequest`` that names the field."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InvalidRequest("request body must be a JSON object")
+    try:
+        return ChatRequest.model_validate(document)
+    except ValidationError as exc:
+        raise validation_error_to_invalid_request(exc) from None
+
+
+def validation_error_to_invalid_request(exc: ValidationError) -> InvalidRequest:
+    """The first validation problem as a 400 that names its field."""
+    problem = exc.errors(include_url=False, include_input=False)[0]
+    param = field_path(problem["loc"])
+    message = problem["msg"]
+    if problem["type"] == "extra_forbidden":
+        message = "unrecognized parameter"
+    if problem["type"] == "missing":
+        message = "is required"
+    return InvalidRequest(f"{param}: {message}" if param else message, param=param or None)
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    """``('messages', 0, 'content')`` as ``messages[0].content``.
+
+    Pydantic adds the name of each union member it tried to the location;
+    those are not fields the client wrote, so they are left out.
+    """
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _is_union_tag(part):
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _is_union_tag(part: str) -> bool:
+    return any(marker in part for marker in ("[", "(", "-")) or part in {"str", "int", "float", "bool", "dict"}

@@ -1,0 +1,1 @@
+"""Output dialects: each turns the canonical event stream into bytes for clients."""

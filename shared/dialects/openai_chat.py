@@ -1,0 +1,193 @@
+"""The OpenAI Chat Completions dialect: ``chat.completion.chunk`` frames and ``[DONE]``.
+
+Any OpenAI SDK pointed at the relay reads this. Each canonical event becomes
+at most one frame, written as soon as it arrives. A stream ends either with
+the finish chunk (then the usage chunk when asked for) and ``data: [DONE]``,
+or with one ``data: {"error": ...}`` frame, which the OpenAI SDKs raise.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import RelayError, UpstreamError
+from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from .sse import data_frame, raw_data_frame
+
+DONE = raw_data_frame("[DONE]")
+
+
+def error_body(error: RelayError | StreamError) -> dict[str, Any]:
+    """OpenAI's error JSON, plus ``retryable`` so clients need not guess."""
+    if isinstance(error, RelayError):
+        body: dict[str, Any] = {
+            "message": error.message,
+            "type": error.error_type,
+            "param": error.param,
+            "code": error.code,
+            "retryable": error.retryable,
+        }
+    else:
+        body = {"message": error.message, "type": "api_error", "param": None, "code": error.code}
+        body["retryable"] = error.retryable
+    if error.retry_after is not None:
+        body["retry_after"] = round(error.retry_after, 3)
+    return {"error": body}
+
+
+@dataclass
+class ChunkEncoder:
+    """Turns canonical events into chunk frames for one response."""
+
+    model: str
+    include_usage: bool = False
+    id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex}")
+    created: int = field(default_factory=lambda: int(time.time()))
+    _usage: Usage | None = None
+    _sent_role: bool = False
+
+    def encode(self, event: StreamEvent) -> bytes:
+        """The bytes for one event; empty when the event is held for later."""
+        if isinstance(event, Usage):
+            self._usage = event
+            return b""
+        if isinstance(event, Finish):
+            return self._finish(event)
+        if isinstance(event, StreamError):
+            return data_frame(error_body(event))
+        return self._chunk(self._delta(event), None)
+
+    def _delta(self, event: TextDelta | ReasoningDelta | ToolCallDelta) -> dict[str, Any]:
+        delta: dict[str, Any] = {}
+        if not self._sent_role:
+            delta["role"] = "assistant"
+            self._sent_role = True
+        if isinstance(event, TextDelta):
+            delta["content"] = event.content
+        elif isinstance(event, ReasoningDelta):
+            delta["reasoning_content"] = event.content
+        else:
+            delta["tool_calls"] = [tool_call_delta(event)]
+        return delta
+
+    def _finish(self, event: Finish) -> bytes:
+        frames = [self._chunk({} if self._sent_role else {"role": "assistant"}, event.reason)]
+        if self.include_usage:
+            usage = self._usage or Usage(0, 0)
+            frames.append(data_frame({**self._envelope([]), "usage": usage_body(usage)}))
+        frames.append(DONE)
+        return b"".join(frames)
+
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        return data_frame(self._envelope([choice]))
+
+    def _envelope(self, choices: list[dict[str, Any]]) -> dict[str, Any]:
+        envelope: dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+        }
+        if self.include_usage:
+            envelope["usage"] = None
+        return envelope
+
+
+def tool_call_delta(event: ToolCallDelta) -> dict[str, Any]:
+    """A tool-call fragment in OpenAI's delta shape; id and name only on the first."""
+    function: dict[str, Any] = {"arguments": event.arguments}
+    call: dict[str, Any] = {"index": event.index}
+    if event.id is not None:
+        call["id"] = event.id
+        call["type"] = "function"
+    if event.name is not None:
+        function["name"] = event.name
+    call["function"] = function
+    return call
+
+
+def usage_body(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+async def encode_stream(events: AsyncIterator[StreamEvent | bytes], encoder: ChunkEncoder) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream; raw bytes (heartbeats) pass through."""
+    async for event in events:
+        frame = event if isinstance(event, bytes) else encoder.encode(event)
+        if frame:
+            yield frame
+
+
+async def collect_completion(events: AsyncIterator[StreamEvent | bytes], model: str) -> dict[str, Any]:
+    """One ``chat.completion`` document built from the whole event stream.
+
+    A stream that fails raises the matching relay error, so a non-streaming
+    client gets an HTTP error status instead of a half answer.
+    """
+    builder = _CompletionBuilder()
+    async for event in events:
+        if isinstance(event, StreamError):
+            raise UpstreamError(event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after)
+        if not isinstance(event, bytes):
+            builder.add(event)
+    return builder.document(model)
+
+
+@dataclass
+class _CompletionBuilder:
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    usage: Usage | None = None
+    finish_reason: str = "stop"
+
+    def add(self, event: StreamEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.text.append(event.content)
+        elif isinstance(event, ReasoningDelta):
+            self.reasoning.append(event.content)
+        elif isinstance(event, ToolCallDelta):
+            self._add_call(event)
+        elif isinstance(event, Usage):
+            self.usage = event
+        elif isinstance(event, Finish):
+            self.finish_reason = event.reason
+
+    def _add_call(self, event: ToolCallDelta) -> None:
+        call = self.calls.setdefault(
+            event.index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if event.id is not None:
+            call["id"] = event.id
+        if event.name is not None:
+            call["function"]["name"] = event.name
+        call["function"]["arguments"] += event.arguments
+
+    def document(self, model: str) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(self.text) or None}
+        if self.reasoning:
+            message["reasoning_content"] = "".join(self.reasoning)
+        if self.calls:
+            message["tool_calls"] = [self.calls[index] for index in sorted(self.calls)]
+        elif message["content"] is None:
+            message["content"] = ""
+        document: dict[str, Any] = {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": self.finish_reason}],
+        }
+        if self.usage is not None:
+            document["usage"] = usage_body(self.usage)
+        return document

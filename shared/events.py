@@ -1,0 +1,84 @@
+"""The canonical stream: provider-neutral events between adapters and encoders.
+
+Every provider adapter turns its SDK's stream into these events, and every
+output dialect turns these events into bytes. Neither side knows the other, so
+adding a provider or a dialect touches one module.
+
+A well-formed stream is any number of deltas and usage events followed by
+exactly one terminal event: :class:`Finish` or :class:`StreamError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A fragment of the assistant's visible answer."""
+
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A fragment of the model's reasoning ("thinking"), shown apart from the answer."""
+
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of one tool call.
+
+    ``index`` identifies the call within the response. ``id`` and ``name`` are
+    set on the call's first fragment; ``arguments`` carries the next piece of
+    the JSON arguments string, possibly empty.
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token accounting for the whole response."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The model finished; ``reason`` uses OpenAI's vocabulary.
+
+    One of ``stop``, ``length``, ``tool_calls`` or ``content_filter``.
+    """
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """The stream failed after it started; always the last event.
+
+    ``code`` is a short machine-readable string, ``retryable`` says whether the
+    same request may succeed if sent again, and ``retry_after`` (seconds) is the
+    upstream's hint when it gave one.
+    """
+
+    code: str
+    message: str
+    retryable: bool = False
+    retry_after: float | None = None
+
+
+StreamEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta, Usage, Finish, StreamError]
+TerminalEvent = Union[Finish, StreamError]
