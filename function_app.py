@@ -1,8 +1,8 @@
 """The Azure Functions app: routes only; everything else lives in ``shared/``.
 
 Every HTTP function takes and returns the FastAPI streaming extension's
-types: the Python worker refuses an app that mixes them with
-``func.HttpRequest``. The relay is built at import, when the worker indexes
+types: the Python worker refuses an app that mixes them with the core
+library's request type. The relay is built at import, when the worker indexes
 the app, so an invalid configuration stops the app with a clear message.
 """
 

@@ -100,7 +100,8 @@ def build_asgi_app(function_app: func.FunctionApp, prefix: str = "api") -> Starl
             continue
         user_function = function.get_user_function()
         _check_http_types(function.get_function_name() or user_function.__name__, user_function)
-        path = "/" + "/".join(part for part in (prefix, _starlette_path(trigger.route or function.get_function_name())) if part)
+        template = _starlette_path(trigger.route or function.get_function_name())
+        path = "/" + "/".join(part for part in (prefix, template) if part)
         methods = [str(getattr(method, "value", method)).upper() for method in (trigger.methods or ALL_METHODS)]
         routes.append(Route(path, endpoint=_invoker(user_function), methods=methods))
     return Starlette(routes=routes)

@@ -42,7 +42,12 @@ class ThreadedServer:
     def _run(self) -> None:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self._server.serve())
+        try:
+            self.loop.run_until_complete(self._server.serve())
+        finally:
+            # An unclosed loop is a ResourceWarning, which the test suite turns into an error.
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
 
     def start(self) -> ThreadedServer:
         """Start serving and wait until the socket is bound."""

@@ -173,3 +173,21 @@ def _problems(exc: ValidationError) -> Problems:
             message = "is required"
         found.append((field_path(problem["loc"]), message))
     return found
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the configuration document, generated from the models.
+
+    ``relay.schema.json`` at the repository root is this output; a test keeps
+    the two identical.
+    """
+    schema = _Document.model_json_schema()
+    backends = [spec.settings_type.model_json_schema() for spec in PROVIDERS.values()]
+    definitions = schema.setdefault("$defs", {})
+    for backend in backends:
+        definitions.update(backend.pop("$defs", {}))
+    schema["properties"]["backends"]["items"] = {"oneOf": backends}
+    schema["properties"]["models"]["additionalProperties"]["minItems"] = 1
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Relay configuration (RELAY_CONFIG)"
+    return schema

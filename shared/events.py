@@ -11,7 +11,6 @@ exactly one terminal event: :class:`Finish` or :class:`StreamError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,5 +79,5 @@ class StreamError:
     retry_after: float | None = None
 
 
-StreamEvent = Union[TextDelta, ReasoningDelta, ToolCallDelta, Usage, Finish, StreamError]
-TerminalEvent = Union[Finish, StreamError]
+StreamEvent = TextDelta | ReasoningDelta | ToolCallDelta | Usage | Finish | StreamError
+TerminalEvent = Finish | StreamError

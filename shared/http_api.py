@@ -8,6 +8,7 @@ the Python worker accepts once the streaming extension is loaded.
 from __future__ import annotations
 
 import logging
+
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
 
 from .chat_request import ChatRequest, parse_chat_request

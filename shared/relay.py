@@ -60,7 +60,9 @@ class Relay:
         """
         candidates = self.router.candidates(request.model)
         if not candidates:
-            raise ModelNotFound(f"model {request.model!r} does not exist; GET /api/v1/models lists the models", param="model")
+            raise ModelNotFound(
+                f"model {request.model!r} does not exist; GET /api/v1/models lists the models", param="model"
+            )
         last_error: RelayError | None = None
         for attempt, backend in enumerate(candidates, start=1):
             try:

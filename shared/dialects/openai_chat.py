@@ -137,7 +137,9 @@ async def collect_completion(events: AsyncIterator[StreamEvent | bytes], model: 
     builder = _CompletionBuilder()
     async for event in events:
         if isinstance(event, StreamError):
-            raise UpstreamError(event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after)
+            raise UpstreamError(
+                event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after
+            )
         if not isinstance(event, bytes):
             builder.add(event)
     return builder.document(model)

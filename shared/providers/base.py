@@ -72,7 +72,10 @@ class UpstreamStream:
 class ProviderAdapter(Protocol):
     """One backend's connection to its provider, built once and reused."""
 
-    settings: BackendSettings
+    @property
+    def settings(self) -> BackendSettings:
+        """The backend this adapter serves."""
+        ...
 
     async def open(self, request: ChatRequest) -> UpstreamStream:
         """Send the request; raise an ``UpstreamError`` if it is refused."""

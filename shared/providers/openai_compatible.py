@@ -26,8 +26,8 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
-from .base import UpstreamStream
 from ..retry_after import ROUTING_HEADERS, retry_after_seconds
+from .base import UpstreamStream
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,10 @@ async def chunk_events(stream: Any, backend: str) -> AsyncIterator[StreamEvent]:
                     finish_reason = event.reason
                 else:
                     yield event
+    except openai.APIConnectionError as exc:
+        raise UpstreamUnavailable(
+            f"the connection to backend {backend} was lost mid-stream", code="upstream_disconnected"
+        ) from exc
     except openai.APIError as exc:
         raise upstream_error(exc, backend) from exc
     finally:
@@ -142,7 +146,9 @@ def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
         )
     if status == 404:
         logger.error("backend %s answered 404: check its endpoint, deployment and api_version", backend)
-        return UpstreamUnavailable(f"backend {backend} was not found upstream", code="upstream_not_found", retryable=True)
+        return UpstreamUnavailable(
+            f"backend {backend} was not found upstream", code="upstream_not_found", retryable=True
+        )
     if status == 408 or status >= 500:
         return UpstreamUnavailable(
             f"backend {backend} failed (HTTP {status})", retryable=True, retry_after=retry_after_seconds(headers)

@@ -1,0 +1,111 @@
+"""The local host mounts exactly what function_app.py registered, as func start would."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devtools.local_host import (
+    HostError,
+    build_asgi_app,
+    create_host,
+    describe_routes,
+    import_function_app,
+    load_local_settings,
+    route_prefix,
+)
+from devtools.threaded_server import ThreadedServer
+
+ECHO_APP = '''
+import azure.functions as func
+from azurefunctions.extensions.http.fastapi import JSONResponse, Request
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="items/{item_id:int}", methods=["GET"])
+async def item(req: Request) -> JSONResponse:
+    return JSONResponse({
+        "item_id": req.path_params["item_id"],
+        "invocation": req.headers.get("x-ms-invocation-id"),
+        "setting": __import__("os").environ.get("ECHO_SETTING"),
+    })
+'''
+
+MIXED_APP = '''
+import azure.functions as func
+from azurefunctions.extensions.http.fastapi import Request, Response
+
+app = func.FunctionApp()
+
+
+@app.route(route="new")
+async def new(req: Request) -> Response:
+    return Response("ok")
+
+
+@app.route(route="old")
+def old(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("ok")
+'''
+
+
+def write_app(root: Path, source: str, prefix: str | None = "relay", values: dict[str, str] | None = None) -> Path:
+    (root / "function_app.py").write_text(textwrap.dedent(source))
+    if prefix is not None:
+        (root / "host.json").write_text(json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": prefix}}}))
+    if values is not None:
+        (root / "local.settings.json").write_text(json.dumps({"IsEncrypted": False, "Values": values}))
+    return root
+
+
+def test_routes_are_the_registered_functions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECHO_SETTING", "from-environment")
+    root = write_app(tmp_path, ECHO_APP, values={"ECHO_SETTING": "from-file", "OTHER": "x"})
+    app = create_host(root, environ={})
+    assert describe_routes(app) == ["GET,HEAD     /relay/items/{item_id:int}"]
+    with ThreadedServer(app) as server:
+        response = httpx.get(f"{server.url}/relay/items/42")
+        assert httpx.get(f"{server.url}/relay/items/x").status_code == 404
+        assert httpx.post(f"{server.url}/relay/items/42").status_code == 405
+    body = response.json()
+    assert body["item_id"] == 42
+    assert len(body["invocation"]) == 36
+
+
+def test_local_settings_do_not_override_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "local.settings.json"
+    path.write_text(json.dumps({"Values": {"A": "file", "B": "file", "N": 5}}))
+    environ = {"A": "env"}
+    skipped = load_local_settings(path, environ)
+    assert environ == {"A": "env", "B": "file", "N": "5"}
+    assert skipped == ["A"]
+
+
+def test_encrypted_settings_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "local.settings.json"
+    path.write_text(json.dumps({"IsEncrypted": True, "Values": {}}))
+    with pytest.raises(HostError, match="encrypted"):
+        load_local_settings(path, {})
+
+
+def test_route_prefix_defaults_to_api(tmp_path: Path) -> None:
+    assert route_prefix(tmp_path / "host.json") == "api"
+    (tmp_path / "host.json").write_text(json.dumps({"extensions": {"http": {"routePrefix": ""}}}))
+    assert route_prefix(tmp_path / "host.json") == ""
+
+
+def test_mixed_request_types_are_refused_like_the_worker(tmp_path: Path) -> None:
+    root = write_app(tmp_path, MIXED_APP)
+    with pytest.raises(HostError, match=r"'old'.*extensions\.http\.fastapi\.Request"):
+        build_asgi_app(import_function_app(root / "function_app.py"))
+
+
+def test_real_app_routes(relay_url: str) -> None:
+    """The real app passed the type check and is mounted under host.json's prefix."""
+    assert httpx.get(f"{relay_url}/api/health").status_code == 200
+    assert httpx.get(f"{relay_url}/health").status_code == 404

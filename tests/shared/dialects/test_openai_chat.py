@@ -1,0 +1,81 @@
+"""The OpenAI dialect encoder, event by event."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from shared.dialects.openai_chat import ChunkEncoder, collect_completion
+from shared.errors import UpstreamError
+from shared.events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+
+
+def frames(raw: bytes) -> list[str]:
+    return [block[len("data: ") :] for block in raw.decode().split("\n\n") if block]
+
+
+def test_text_then_finish_then_usage_then_done() -> None:
+    encoder = ChunkEncoder(model="m", include_usage=True)
+    out = b"".join(
+        encoder.encode(event) for event in [TextDelta("こん"), Usage(3, 2), TextDelta("にちは"), Finish("stop")]
+    )
+    parsed = frames(out)
+    assert parsed[-1] == "[DONE]"
+    chunks = [json.loads(frame) for frame in parsed[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": "こん"}
+    assert chunks[1]["choices"][0]["delta"] == {"content": "にちは"}
+    assert chunks[2]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[3]["choices"] == [] and chunks[3]["usage"]["total_tokens"] == 5
+    assert {chunk["id"] for chunk in chunks} == {encoder.id}
+    assert "こん".encode() in out  # raw UTF-8, not \\u escapes
+
+
+def test_usage_is_held_back_when_not_requested() -> None:
+    encoder = ChunkEncoder(model="m")
+    assert encoder.encode(Usage(1, 1)) == b""
+    parsed = frames(encoder.encode(Finish("length")))
+    assert len(parsed) == 2 and "usage" not in json.loads(parsed[0])
+
+
+def test_tool_call_and_reasoning_deltas() -> None:
+    encoder = ChunkEncoder(model="m")
+    first = json.loads(frames(encoder.encode(ReasoningDelta("hmm")))[0])["choices"][0]["delta"]
+    call = json.loads(frames(encoder.encode(ToolCallDelta(0, "call_1", "f", '{"a"')))[0])["choices"][0]["delta"]
+    more = json.loads(frames(encoder.encode(ToolCallDelta(0, arguments=": 1}")))[0])["choices"][0]["delta"]
+    assert first == {"role": "assistant", "reasoning_content": "hmm"}
+    assert call["tool_calls"] == [
+        {"index": 0, "id": "call_1", "type": "function", "function": {"arguments": '{"a"', "name": "f"}}
+    ]
+    assert more["tool_calls"] == [{"index": 0, "function": {"arguments": ": 1}"}}]
+
+
+def test_error_event_is_one_terminal_frame() -> None:
+    parsed = frames(ChunkEncoder(model="m").encode(StreamError("x", "boom", retryable=True, retry_after=2)))
+    expected = (
+        '{"error":{"message":"boom","type":"api_error","param":null,"code":"x","retryable":true,"retry_after":2}}'
+    )
+    assert parsed == [expected]
+
+
+async def _events(*events: StreamEvent) -> AsyncIterator[StreamEvent]:
+    for event in events:
+        yield event
+
+
+@pytest.mark.anyio
+async def test_collect_builds_one_completion() -> None:
+    document = await collect_completion(
+        _events(TextDelta("a"), ToolCallDelta(0, "c", "f", "{}"), Usage(1, 2), Finish("tool_calls")), "m"
+    )
+    choice = document["choices"][0]
+    assert choice["message"]["content"] == "a"
+    assert choice["message"]["tool_calls"][0]["function"] == {"name": "f", "arguments": "{}"}
+    assert choice["finish_reason"] == "tool_calls" and document["usage"]["total_tokens"] == 3
+
+
+@pytest.mark.anyio
+async def test_collect_raises_on_error() -> None:
+    with pytest.raises(UpstreamError, match="boom"):
+        await collect_completion(_events(TextDelta("a"), StreamError("x", "boom")), "m")

@@ -1,0 +1,113 @@
+"""Configuration: one validated document; every error names its field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.write_config_schema import SCHEMA_PATH, render
+from shared.config import load_config, parse_config
+from shared.errors import ConfigError
+
+
+def azure(name: str = "east", **fields: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "provider": "azure_openai",
+        "endpoint": "https://east.openai.azure.com",
+        "deployment": "gpt-4o-mini",
+        **fields,
+    }
+
+
+def problems(document: Any) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(document)
+    return dict(caught.value.problems)
+
+
+def test_minimal_document_gets_defaults() -> None:
+    config = parse_config({"backends": [azure()], "models": {"gpt": ["east"]}})
+    backend = config.backends[0]
+    assert (backend.priority, backend.weight) == (1, 1)
+    assert backend.api_version == "2024-10-21"  # type: ignore[attr-defined]
+    assert config.models == {"gpt": ("east",)}
+    assert config.limits.max_body_bytes == 1024 * 1024
+
+
+def test_every_problem_is_reported_with_its_field() -> None:
+    found = problems(
+        {
+            "backends": [
+                azure(endpoint="not a url"),
+                azure("west", deployment=None),
+                {"name": "x", "provider": "nope"},
+            ],
+            "models": {"gpt": ["east"]},
+        }
+    )
+    assert "backends[0].endpoint" in found
+    assert "backends[1].deployment" in found
+    assert "must be one of" in found["backends[2].provider"]
+
+
+def test_unknown_backend_in_models_is_named() -> None:
+    found = problems({"backends": [azure()], "models": {"gpt": ["east", "ghost"]}})
+    assert found == {"models.gpt[1]": "no backend is named 'ghost'"}
+
+
+def test_duplicate_names_and_empty_pools() -> None:
+    found = problems({"backends": [azure(), azure()], "models": {"gpt": []}})
+    assert "duplicate" in found["backends[1].name"]
+    assert found["models.gpt"] == "needs at least one backend"
+
+
+@pytest.mark.parametrize("secret_field", ["api_key", "key", "secret", "credentials"])
+def test_inline_secrets_are_refused(secret_field: str) -> None:
+    found = problems({"backends": [azure(**{secret_field: "sk-live"})], "models": {"gpt": ["east"]}})
+    assert "secrets are never inline" in found["backends[0]"]
+    assert "sk-live" not in json.dumps(found)
+
+
+def test_unknown_fields_and_wrong_types() -> None:
+    found = problems({"backends": [azure(priority="high", colour="red")], "models": {"gpt": ["east"]}, "extra": 1})
+    assert found["extra"] == "is not a known field"
+
+
+def test_backend_field_errors_are_prefixed() -> None:
+    found = problems({"backends": [azure(priority="high", colour="red")], "models": {"gpt": ["east"]}})
+    assert "backends[0].priority" in found
+    assert found["backends[0].colour"] == "is not a known field"
+
+
+def test_config_from_file_and_missing_setting(tmp_path: Path) -> None:
+    path = tmp_path / "relay.json"
+    path.write_text(json.dumps({"backends": [azure(api_key_setting="EAST_KEY")], "models": {"gpt": ["east"]}}))
+    with pytest.raises(ConfigError) as caught:
+        load_config({"RELAY_CONFIG": str(path)})
+    assert caught.value.problems == [("backends[0].api_key_setting", "app setting 'EAST_KEY' is not set")]
+    config = load_config({"RELAY_CONFIG": str(path), "EAST_KEY": "k"})
+    assert config.backends[0].name == "east"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", "is not set"), ("/no/such/file.json", "cannot read file"), ("{nope", "is not valid JSON")],
+)
+def test_unusable_relay_config_setting(value: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config({"RELAY_CONFIG": value})
+    field, message = caught.value.problems[0]
+    assert field == "RELAY_CONFIG" and expected in message
+
+
+def test_shipped_schema_matches_the_models() -> None:
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render()
+
+
+def test_demo_config_is_valid() -> None:
+    document = json.loads(Path("devtools/config/relay.dev.json").read_text())
+    assert "azure" in parse_config(document).models
