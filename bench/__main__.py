@@ -1,0 +1,32 @@
+"""``make bench``: run every benchmark and print one table.
+
+``python -m bench ttfb`` runs only the named benchmarks.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from . import ttfb
+from .report import Row, render
+
+BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
+    "ttfb": ttfb.run,
+}
+
+
+def main(names: list[str]) -> None:
+    chosen = names or list(BENCHMARKS)
+    unknown = [name for name in chosen if name not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    rows: list[Row] = []
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows += BENCHMARKS[name]()
+    print(render(rows))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
