@@ -1,0 +1,454 @@
+"""A wire-faithful emulator of AWS Bedrock Runtime ``Converse`` and ``ConverseStream``.
+
+The relay talks to Bedrock through boto3, so the emulator has to satisfy the
+real SDK rather than a hand-written client: percent-encoded model ids in the
+path, SigV4 or Bearer ``Authorization``, errors typed by ``x-amzn-ErrorType``,
+and a body of binary event stream messages (:mod:`.eventstream`) in the order
+Bedrock sends them::
+
+    messageStart
+    [contentBlockDelta{reasoningContent.text}..., {reasoningContent.signature}, contentBlockStop]
+    [contentBlockDelta{text}..., contentBlockStop]
+    [contentBlockStart{toolUse}, contentBlockDelta{toolUse.input}..., contentBlockStop]...
+    messageStop{stopReason}
+    metadata{usage, metrics}
+
+Text blocks get no ``contentBlockStart`` (Bedrock sends none for text), block
+indexes count up across reasoning, text and tool blocks, and every event
+carries the random ``p`` padding real frames carry.
+
+Run it alone with ``python -m devtools.emulators.bedrock --port 8102``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import uvicorn
+
+from .asgi import ADMIN_PREFIX, Receive, Scope, Send, handle_admin, header, play, rate_limit_headers, read_body
+from .asgi import send_json as _send_json
+from .eventstream import event_frame, exception_frame
+from .recorder import Recorder, RequestRecord
+from .scenario import INLINE_PREFIX, Scenario, ScenarioBook, ScenarioError, ToolCallScript, parse_scenario, split_text
+
+EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+OPERATIONS = ("converse-stream", "converse")
+BEDROCK_FAULT = "http://internal.amazon.com/coral/com.amazon.bedrock/"
+AUTH_FAULT = "http://internal.amazon.com/coral/com.amazon.coral.service/"
+
+RETRY = "Try your request again."
+THROTTLED = "Too many requests, please wait before trying again."
+UNAVAILABLE = "Bedrock is unable to process your request."
+INTERNAL = f"The system encountered an unexpected error during processing. {RETRY}"
+INVALID = "The provided request is not valid."
+
+# Scripted HTTP ``status`` -> (x-amzn-ErrorType, default message).
+HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("ValidationException", INVALID),
+    403: ("AccessDeniedException", "You don't have access to the model with the specified model ID."),
+    404: ("ResourceNotFoundException", "The specified resource ARN was not found. Check the ARN and try again."),
+    408: ("ModelTimeoutException", f"Model has timed out in processing the request. {RETRY}"),
+    424: ("ModelErrorException", "The model encountered an error while processing the request."),
+    429: ("ThrottlingException", THROTTLED),
+    500: ("InternalServerException", INTERNAL),
+    503: ("ServiceUnavailableException", UNAVAILABLE),
+}
+
+# The in-stream exceptions the ConverseStreamOutput union models, with default messages.
+STREAM_EXCEPTIONS: dict[str, str] = {
+    "modelStreamErrorException": f"The model stream encountered an error. {RETRY}",
+    "throttlingException": THROTTLED,
+    "internalServerException": INTERNAL,
+    "serviceUnavailableException": UNAVAILABLE,
+    "validationException": INVALID,
+}
+
+START_WITH_USER = (
+    "A conversation must start with a user message. Try again with a conversation that starts with a user message."
+)
+ALTERNATE_ROLES = (
+    "A conversation must alternate between user and assistant roles. "
+    "Make sure the conversation alternates between user and assistant roles and try again."
+)
+
+_SIGV4_PARAM = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
+
+Event = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class AwsError:
+    """An error response shaped the way AWS's front door or Bedrock itself sends it."""
+
+    status: int
+    code: str
+    message: str
+    fault: str = BEDROCK_FAULT
+    message_key: str = "message"
+
+
+AUTH_MISSING = AwsError(403, "AccessDeniedException", "Authorization header is missing", AUTH_FAULT, "Message")
+
+
+# --- request checks ------------------------------------------------------------------
+
+
+def raw_path(scope: Scope) -> str:
+    """The path exactly as sent, percent-escapes intact, without the query string."""
+    raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+    return raw.decode("latin-1").split("?", 1)[0]
+
+
+def parse_route(scope: Scope) -> tuple[str, str] | None:
+    """(model id, operation) for ``POST /model/{modelId}/{operation}``, else None.
+
+    Splits the raw path: the decoded one has an ARN's ``%2F`` turned into a
+    slash, which would make the model id impossible to find.
+    """
+    parts = raw_path(scope).split("/")
+    if scope["method"] != "POST" or len(parts) != 4 or parts[0] or parts[1] != "model" or not parts[2]:
+        return None
+    if parts[3] not in OPERATIONS:
+        return None
+    return unquote(parts[2], encoding="utf-8", errors="replace"), parts[3]
+
+
+def check_auth(scope: Scope) -> tuple[str, AwsError | None]:
+    """The auth kind ("sigv4", "bearer", "none", "invalid") and the rejection, if any.
+
+    Only the structure is checked, not the signature math: the point is to
+    catch a relay that forgets to sign, signs for the wrong service or drops
+    the Bedrock API key. The secret itself is never kept.
+    """
+    value = (header(scope, "authorization") or "").strip()
+    if not value:
+        return "none", AUTH_MISSING
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer":
+        return ("bearer", None) if rest.strip() else ("invalid", AUTH_MISSING)
+    if scheme != "AWS4-HMAC-SHA256":
+        return "invalid", _incomplete_signature(["Credential", "Signature", "SignedHeaders"], scope)
+    return _check_sigv4(rest, scope)
+
+
+def _check_sigv4(params_text: str, scope: Scope) -> tuple[str, AwsError | None]:
+    params = dict(_SIGV4_PARAM.findall(params_text))
+    missing = [name for name in ("Credential", "Signature", "SignedHeaders") if not params.get(name)]
+    if missing or not (header(scope, "x-amz-date") or header(scope, "date")):
+        return "invalid", _incomplete_signature(missing, scope)
+    credential = params["Credential"].split("/")
+    if len(credential) != 5 or credential[4] != "aws4_request" or not re.fullmatch(r"\d{8}", credential[1]):
+        message = f"Credential should be scoped to a valid region. Credential={params['Credential']}"
+        return "invalid", AwsError(403, "InvalidSignatureException", message)
+    if credential[3] != "bedrock":
+        message = "Credential should be scoped to correct service: 'bedrock'. "
+        return "invalid", AwsError(403, "InvalidSignatureException", message)
+    if not re.fullmatch(r"[0-9a-f]{64}", params["Signature"]):
+        message = "The request signature we calculated does not match the signature you provided."
+        return "invalid", AwsError(403, "InvalidSignatureException", message)
+    return "sigv4", None
+
+
+def _incomplete_signature(missing: Sequence[str], scope: Scope) -> AwsError:
+    reasons = [f"Authorization header requires '{name}' parameter." for name in missing]
+    if not (header(scope, "x-amz-date") or header(scope, "date")):
+        reasons.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+    return AwsError(403, "IncompleteSignatureException", " ".join(reasons))
+
+
+def validate_request(body: Any) -> str | None:
+    """Why Bedrock would answer this Converse body with a ValidationException, or None."""
+    if not isinstance(body, dict):
+        return "Malformed input request, please reformat your input and try again."
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return START_WITH_USER
+    previous = None
+    for position, message in enumerate(messages):
+        problem = _message_problem(message, position)
+        if problem:
+            return problem
+        if previous is None and message["role"] != "user":
+            return START_WITH_USER
+        if message["role"] == previous:
+            return ALTERNATE_ROLES
+        previous = message["role"]
+    return None
+
+
+def _message_problem(message: Any, position: int) -> str | None:
+    where = f"messages.{position + 1}.member"
+    constraint = "1 validation error detected: Value {} at '{}' failed to satisfy constraint: Member must {}"
+    if not isinstance(message, dict):
+        return constraint.format("null", where, "not be null")
+    if message.get("role") not in ("user", "assistant"):
+        role = f"'{message.get('role')}'"
+        return constraint.format(role, f"{where}.role", "satisfy enum value set: [user, assistant]")
+    if not isinstance(message.get("content"), list):
+        return constraint.format("null", f"{where}.content", "not be null")
+    if not message["content"]:
+        return (
+            f"The content field in the Message object at messages.{position} is empty. "
+            "Add a ContentBlock object to the content field and try again."
+        )
+    return None
+
+
+def _texts(blocks: Sequence[Any]) -> list[str]:
+    return [block["text"] for block in blocks if isinstance(block, dict) and isinstance(block.get("text"), str)]
+
+
+def scenario_prompt(body: dict[str, Any]) -> str | None:
+    """Where an inline scenario is read from: the last user message's text blocks."""
+    users = [message for message in body["messages"] if message["role"] == "user"]
+    texts = _texts(users[-1]["content"]) if users else []
+    inline = [text for text in texts if text.lstrip().startswith(INLINE_PREFIX)]
+    return (inline or ["\n".join(texts)])[0] or None
+
+
+def prompt_chars(body: dict[str, Any]) -> int:
+    """Characters of text in messages and system prompt, for the token estimate."""
+    blocks = [block for message in body["messages"] for block in message["content"]]
+    system = body.get("system")
+    return sum(map(len, _texts(blocks + (system if isinstance(system, list) else []))))
+
+
+# --- what the model says -------------------------------------------------------------
+
+
+def stop_reason(scenario: Scenario) -> str:
+    """Bedrock's stopReason: ``finish_reason`` verbatim, else tool_use / content_filtered / end_turn."""
+    if scenario.finish_reason:
+        return scenario.finish_reason
+    if scenario.tool_calls:
+        return "tool_use"
+    return "content_filtered" if scenario.content_filter else "end_turn"
+
+
+def tool_use_id(call: ToolCallScript) -> str:
+    """The scripted id, or one shaped like Bedrock's: ``tooluse_`` + 22 URL-safe characters."""
+    return call.id or "tooluse_" + secrets.token_urlsafe(16)[:22]
+
+
+def reasoning_signature(reasoning: str) -> str:
+    """An opaque base64 signature, stable for one reasoning text like a real one is."""
+    return base64.b64encode(hashlib.sha512(reasoning.encode("utf-8")).digest() * 2).decode("ascii")
+
+
+def latency_ms(scenario: Scenario, steps: int) -> int:
+    """The latencyMs Bedrock would report for the script's pacing."""
+    return max(1, round(scenario.first_delay_ms + scenario.delay_ms * max(0, steps - 1)))
+
+
+def usage(scenario: Scenario, chars: int) -> dict[str, int]:
+    """The TokenUsage structure for the scenario."""
+    prompt, completion = scenario.usage(chars)
+    return {"inputTokens": prompt, "outputTokens": completion, "totalTokens": prompt + completion}
+
+
+def _delta(index: int, delta: dict[str, Any]) -> Event:
+    return "contentBlockDelta", {"contentBlockIndex": index, "delta": delta}
+
+
+def _stop(index: int) -> Event:
+    return "contentBlockStop", {"contentBlockIndex": index}
+
+
+def _argument_pieces(call: ToolCallScript) -> list[str]:
+    # Never more pieces than characters: split_text would repeat the text.
+    return split_text(call.arguments, max(1, min(call.pieces, len(call.arguments)))) or [""]
+
+
+def stream_events(scenario: Scenario, chars: int, ids: Sequence[str]) -> list[Event]:
+    """Every ConverseStream event for the scenario, in wire order."""
+    events: list[Event] = [("messageStart", {"role": "assistant"})]
+    index = 0
+    if scenario.reasoning:
+        deltas = [{"text": piece} for piece in scenario.reasoning_pieces()]
+        deltas.append({"signature": reasoning_signature(scenario.reasoning)})
+        events += [*(_delta(index, {"reasoningContent": delta}) for delta in deltas), _stop(index)]
+        index += 1
+    if scenario.text:
+        events += [*(_delta(index, {"text": piece}) for piece in scenario.text_pieces()), _stop(index)]
+        index += 1
+    for call, call_id in zip(scenario.tool_calls, ids, strict=True):
+        start = {"start": {"toolUse": {"toolUseId": call_id, "name": call.name}}, "contentBlockIndex": index}
+        events.append(("contentBlockStart", start))
+        events += [*(_delta(index, {"toolUse": {"input": piece}}) for piece in _argument_pieces(call)), _stop(index)]
+        index += 1
+    events.append(("messageStop", {"stopReason": stop_reason(scenario)}))
+    metrics = {"latencyMs": latency_ms(scenario, len(events) + 1)}
+    events.append(("metadata", {"usage": usage(scenario, chars), "metrics": metrics}))
+    return events
+
+
+def converse_output(scenario: Scenario, chars: int, ids: Sequence[str]) -> dict[str, Any]:
+    """The non-streaming Converse response for the same script."""
+    content: list[dict[str, Any]] = []
+    if scenario.reasoning:
+        text = {"text": scenario.reasoning, "signature": reasoning_signature(scenario.reasoning)}
+        content.append({"reasoningContent": {"reasoningText": text}})
+    if scenario.text:
+        content.append({"text": scenario.text})
+    for call, call_id in zip(scenario.tool_calls, ids, strict=True):
+        content.append({"toolUse": {"toolUseId": call_id, "name": call.name, "input": _tool_input(call.arguments)}})
+    return {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": stop_reason(scenario),
+        "usage": usage(scenario, chars),
+        "metrics": {"latencyMs": latency_ms(scenario, len(scenario.text_pieces()) + 1)},
+    }
+
+
+def _tool_input(arguments: str) -> Any:
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        return arguments
+
+
+def stream_exception_type(error_code: str | None) -> str:
+    """The ``:exception-type`` for ``error_code``: any casing, with or without "Exception"; unknown ones verbatim."""
+    if not error_code:
+        return "modelStreamErrorException"
+    wanted = error_code.lower().removesuffix("exception")
+    matches = [name for name in STREAM_EXCEPTIONS if name.lower().removesuffix("exception") == wanted]
+    return matches[0] if matches else error_code
+
+
+def http_error(scenario: Scenario) -> AwsError:
+    """The error response a scripted non-200 ``status`` stands for; ``error_code`` overrides the type."""
+    code, message = HTTP_ERRORS.get(scenario.status, ("InternalServerException", INTERNAL))
+    if scenario.error_code:
+        code = scenario.error_code[:1].upper() + scenario.error_code[1:]
+    return AwsError(scenario.status, code, scenario.error_message or message)
+
+
+# --- the app -------------------------------------------------------------------------
+
+
+class BedrockEmulator:
+    """ASGI app: Bedrock Runtime's Converse routes plus the shared ``/_emulator`` admin API."""
+
+    def __init__(self, default: Scenario | None = None) -> None:
+        self.book = ScenarioBook(default=default or Scenario())
+        self.recorder = Recorder()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"].startswith(ADMIN_PREFIX):
+            await handle_admin(scope, receive, send, self.book, self.recorder)
+        elif (route := parse_route(scope)) is None:
+            await send_error(send, AwsError(404, "UnknownOperationException", "Unknown operation"))
+        else:
+            await self._converse(scope, receive, send, *route)
+
+    async def _converse(self, scope: Scope, receive: Receive, send: Send, model_id: str, operation: str) -> None:
+        """Auth, then validation, then the scenario: the order the real service checks in."""
+        body = _parse_json(await read_body(receive))
+        auth, rejection = check_auth(scope)
+        record = self.recorder.start(raw_path(scope), model_id, auth, body)
+        if rejection is None and (problem := validate_request(body)):
+            rejection = AwsError(400, "ValidationException", problem)
+        if rejection is not None:
+            await _reject(send, record, rejection, "rejected")
+            return
+        try:
+            scenario = self.book.choose(model_id, scenario_prompt(body))
+        except ScenarioError as exc:
+            await _reject(send, record, AwsError(400, "ValidationException", str(exc)), "rejected")
+            return
+        if scenario.status != 200:
+            await _reject(send, record, http_error(scenario), "error_status", rate_limit_headers(scenario))
+            return
+        ids = [tool_use_id(call) for call in scenario.tool_calls]
+        if operation == "converse-stream":
+            await _stream(send, receive, record, scenario, prompt_chars(body), ids)
+        else:
+            await _answer_converse(send, record, scenario, prompt_chars(body), ids)
+
+
+async def _stream(
+    send: Send, receive: Receive, record: RequestRecord, scenario: Scenario, chars: int, ids: list[str]
+) -> None:
+    frames = [event_frame(kind, payload) for kind, payload in stream_events(scenario, chars, ids)]
+    exception_type = stream_exception_type(scenario.error_code)
+    message = scenario.error_message or STREAM_EXCEPTIONS.get(exception_type, INTERNAL)
+    await play(
+        send,
+        receive,
+        scenario=scenario,
+        record=record,
+        frames=frames,
+        error_frames=[exception_frame(exception_type, message)],
+        content_type=EVENTSTREAM_CONTENT_TYPE,
+        headers=[("x-amzn-requestid", str(uuid.uuid4()))],
+    )
+
+
+async def _answer_converse(send: Send, record: RequestRecord, scenario: Scenario, chars: int, ids: list[str]) -> None:
+    """Non-streaming Converse: wait as long as generating would take, then answer at once.
+
+    Only ``status`` and pacing apply here; the stream faults (``error_after``,
+    ``close_after``, ``stall_after``, ``byte_split``) are ConverseStream-only.
+    """
+    pause_ms = scenario.first_delay_ms + scenario.delay_ms * len(scenario.text_pieces())
+    if pause_ms:
+        await asyncio.sleep(pause_ms / 1000)
+    headers = [("x-amzn-requestid", str(uuid.uuid4()))]
+    await _send_json(send, 200, converse_output(scenario, chars, ids), headers=headers)
+    record.finish("completed")
+
+
+async def _reject(
+    send: Send, record: RequestRecord, error: AwsError, outcome: str, extra: Sequence[tuple[str, str]] = ()
+) -> None:
+    record.status = error.status
+    record.finish(outcome)
+    await send_error(send, error, extra)
+
+
+async def send_error(send: Send, error: AwsError, extra: Sequence[tuple[str, str]] = ()) -> None:
+    """An AWS REST-JSON error: typed by ``x-amzn-ErrorType``, message in the JSON body."""
+    headers = [("x-amzn-requestid", str(uuid.uuid4())), ("x-amzn-errortype", f"{error.code}:{error.fault}"), *extra]
+    await _send_json(send, error.status, {error.message_key: error.message}, headers=headers)
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def create_app(default: Scenario | None = None) -> BedrockEmulator:
+    """A fresh emulator with its own scenario book and request log."""
+    return BedrockEmulator(default)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """CLI: serve the emulator on 127.0.0.1 until interrupted."""
+    parser = argparse.ArgumentParser(description="AWS Bedrock Runtime Converse/ConverseStream emulator")
+    parser.add_argument("--port", type=int, default=8102)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--scenario", help="the default scenario, as a JSON object")
+    args = parser.parse_args(argv)
+    default = parse_scenario(json.loads(args.scenario)) if args.scenario else None
+    uvicorn.run(create_app(default), host=args.host, port=args.port, log_level="warning", lifespan="off")
+
+
+if __name__ == "__main__":
+    main()
