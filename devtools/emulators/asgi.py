@@ -183,10 +183,11 @@ async def _send_frame(send: Send, frame: bytes, byte_split: int | None) -> None:
         await send({"type": "http.response.body", "body": frame, "more_body": True})
         return
     for start in range(0, len(frame), byte_split):
+        if start:
+            # A tiny pause makes each piece its own TCP segment, so readers really
+            # see a character cut in half rather than a coalesced write.
+            await asyncio.sleep(0.001)
         await send({"type": "http.response.body", "body": frame[start : start + byte_split], "more_body": True})
-        # A tiny pause makes each piece its own TCP segment, so readers really
-        # see a character cut in half rather than a coalesced write.
-        await asyncio.sleep(0.001)
 
 
 async def _wait_or_disconnect(seconds: float, disconnected: asyncio.Event) -> bool:
