@@ -145,16 +145,21 @@ class ChatRequest(_Strict):
 
 def parse_chat_request(raw: bytes) -> ChatRequest:
     """Parse and validate a request body, raising ``InvalidRequest`` that names the field."""
+    document = _json_object(raw)
+    try:
+        return ChatRequest.model_validate(document)
+    except ValidationError as exc:
+        raise validation_error_to_invalid_request(exc) from None
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         document = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise InvalidRequest("request body must be a JSON object")
-    try:
-        return ChatRequest.model_validate(document)
-    except ValidationError as exc:
-        raise validation_error_to_invalid_request(exc) from None
+    return document
 
 
 def validation_error_to_invalid_request(exc: ValidationError) -> InvalidRequest:
@@ -188,3 +193,40 @@ def field_path(location: tuple[int | str, ...]) -> str:
 
 def _is_union_tag(part: str) -> bool:
     return any(marker in part for marker in ("[", "(", "-")) or part in {"str", "int", "float", "bool", "dict"}
+
+
+class SimpleChatBody(_Strict):
+    """The browser dialect's body: OpenAI-style ``messages`` or a single ``prompt``."""
+
+    model: str = Field(min_length=1)
+    messages: list[ChatMessage] | None = Field(default=None, min_length=1)
+    prompt: str | None = Field(default=None, min_length=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+    @model_validator(mode="after")
+    def _one_of_messages_or_prompt(self) -> SimpleChatBody:
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("give exactly one of messages or prompt")
+        return self
+
+    def to_chat_request(self) -> ChatRequest:
+        """The equivalent streaming Chat Completions request, usage included."""
+        messages = self.messages or [ChatMessage(role="user", content=self.prompt)]
+        return ChatRequest(
+            model=self.model,
+            messages=messages,
+            stream=True,
+            stream_options=StreamOptions(include_usage=True),
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+        )
+
+
+def parse_simple_chat_request(raw: bytes) -> ChatRequest:
+    """Parse the browser dialect's body into a streaming ``ChatRequest``."""
+    document = _json_object(raw)
+    try:
+        return SimpleChatBody.model_validate(document).to_chat_request()
+    except ValidationError as exc:
+        raise validation_error_to_invalid_request(exc) from None

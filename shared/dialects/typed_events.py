@@ -1,0 +1,63 @@
+"""The typed-event dialect for hand-written browser code: ``event: <type>`` + ``data: <json>``.
+
+Each canonical event becomes one named SSE event, so a browser can switch on
+the event type instead of digging through ``choices[0].delta``:
+
+    text_delta {content}            thinking {content}
+    tool_call {index, id, name, arguments_delta}
+    usage {prompt_tokens, completion_tokens, total_tokens}
+    done {finish_reason}            error {code, message, retryable}
+
+A stream ends with exactly one ``done`` or one ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from .sse import named_frame
+
+
+def encode_event(event: StreamEvent) -> bytes:
+    """The named SSE event for one canonical event."""
+    name, data = _typed(event)
+    return named_frame(name, data)
+
+
+def _typed(event: StreamEvent) -> tuple[str, dict[str, Any]]:
+    if isinstance(event, TextDelta):
+        return "text_delta", {"content": event.content}
+    if isinstance(event, ReasoningDelta):
+        return "thinking", {"content": event.content}
+    if isinstance(event, ToolCallDelta):
+        return "tool_call", {
+            "index": event.index,
+            "id": event.id,
+            "name": event.name,
+            "arguments_delta": event.arguments,
+        }
+    if isinstance(event, Usage):
+        return "usage", {
+            "prompt_tokens": event.prompt_tokens,
+            "completion_tokens": event.completion_tokens,
+            "total_tokens": event.total_tokens,
+        }
+    if isinstance(event, Finish):
+        return "done", {"finish_reason": event.reason}
+    error: dict[str, Any] = {"code": event.code, "message": event.message, "retryable": event.retryable}
+    if event.retry_after is not None:
+        error["retry_after"] = round(event.retry_after, 3)
+    return "error", error
+
+
+async def encode_stream(events: AsyncIterator[StreamEvent | bytes]) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream; raw bytes (heartbeats) pass through."""
+    async for event in events:
+        yield event if isinstance(event, bytes) else encode_event(event)
+
+
+def error_event(error: StreamError) -> bytes:
+    """A terminal ``error`` event on its own, for failures before any event."""
+    return encode_event(error)

@@ -1,0 +1,58 @@
+"""The typed-event dialect, event by event, and its request body."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shared.chat_request import parse_simple_chat_request
+from shared.dialects.typed_events import encode_event
+from shared.errors import InvalidRequest
+from shared.events import Finish, ReasoningDelta, StreamError, TextDelta, ToolCallDelta, Usage
+
+
+def parse(frame: bytes) -> tuple[str, dict[str, object]]:
+    event_line, data_line, *_ = frame.decode().split("\n")
+    assert frame.endswith(b"\n\n")
+    return event_line.removeprefix("event: "), json.loads(data_line.removeprefix("data: "))
+
+
+@pytest.mark.parametrize(
+    ("event", "name", "data"),
+    [
+        (TextDelta("東京🍣"), "text_delta", {"content": "東京🍣"}),
+        (ReasoningDelta("hmm"), "thinking", {"content": "hmm"}),
+        (ToolCallDelta(1, "c1", "f", "{"), "tool_call", {"index": 1, "id": "c1", "name": "f", "arguments_delta": "{"}),
+        (Usage(2, 3), "usage", {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}),
+        (Finish("length"), "done", {"finish_reason": "length"}),
+        (StreamError("x", "boom", True), "error", {"code": "x", "message": "boom", "retryable": True}),
+    ],
+)
+def test_each_event_has_its_type(event: object, name: str, data: dict[str, object]) -> None:
+    assert parse(encode_event(event)) == (name, data)  # type: ignore[arg-type]
+
+
+def test_japanese_travels_as_utf8() -> None:
+    assert "東京".encode() in encode_event(TextDelta("東京"))
+
+
+def test_prompt_becomes_one_user_message() -> None:
+    request = parse_simple_chat_request(b'{"model": "azure", "prompt": "hi", "max_tokens": 5}')
+    assert [(m.role, m.content) for m in request.messages] == [("user", "hi")]
+    assert request.stream and request.include_usage and request.max_tokens == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b'{"model": "azure"}', "exactly one of messages or prompt"),
+        (b'{"model": "azure", "prompt": "a", "messages": [{"role": "user", "content": "b"}]}', "exactly one"),
+        (b'{"model": "azure", "prompt": "a", "top_k": 3}', "top_k"),
+        (b'{"model": "azure", "prompt": 3}', "prompt"),
+        (b"[1]", "JSON object"),
+    ],
+)
+def test_bad_bodies_are_named(body: bytes, fragment: str) -> None:
+    with pytest.raises(InvalidRequest, match=fragment):
+        parse_simple_chat_request(body)
