@@ -162,8 +162,9 @@ class Relay:
                 f"every backend for model {alias!r} is rate limited; retry after {retry_after:.0f} s",
                 retry_after=retry_after,
             )
-        code = errors[-1].code if errors else "upstream_unavailable"
-        detail = f": {errors[-1].message}" if errors else ""
+        failure = next((error for error in reversed(errors) if error.status != 429), None)
+        code = failure.code if failure else "upstream_unavailable"
+        detail = f": {failure.message}" if failure else ""
         return UpstreamUnavailable(
             f"no backend for model {alias!r} could serve the request{detail}",
             code=code,

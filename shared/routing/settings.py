@@ -17,9 +17,7 @@ class FailoverSettings(_Section):
     """Bounds on trying backend after backend for one request, before any byte is sent."""
 
     max_attempts: int = Field(default=3, ge=1, le=20, description="Backends tried per request at most.")
-    budget_seconds: float = Field(
-        default=30, gt=0, description="Total time spent opening upstreams for one request."
-    )
+    budget_seconds: float = Field(default=30, gt=0, description="Total time spent opening upstreams for one request.")
 
 
 class CooldownSettings(_Section):
