@@ -157,8 +157,9 @@ class SimClock:
 class SimBackend:
     """A provider adapter backed by a token bucket instead of a network."""
 
-    def __init__(self, spec: BackendSpec, clock: SimClock, log: list[Attempt]) -> None:
+    def __init__(self, spec: BackendSpec, settings: BackendSettings, clock: SimClock, log: list[Attempt]) -> None:
         self.spec = spec
+        self.settings = settings
         self._clock = clock
         self._log = log
         self._tokens = spec.burst
@@ -256,7 +257,9 @@ async def run_policy(script: Script, policy: str) -> Result:
     clock, result = SimClock(), Result(policy)
     pools = {alias: [config.backend(name) for name in names] for alias, names in config.models.items()}
     router = router_type(pools, config.routing, clock=clock, rng=random.Random(script.seed))
-    adapters = {spec.name: SimBackend(spec, clock, result.attempts) for spec in script.backends}
+    adapters = {
+        spec.name: SimBackend(spec, config.backend(spec.name), clock, result.attempts) for spec in script.backends
+    }
     relay = Relay(config, adapters, router=router)
     request = ChatRequest.model_validate({"model": ALIAS, "messages": [{"role": "user", "content": "hi"}]})
     for at, phase in arrivals(script, random.Random(script.seed + 1)):
