@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import anyio
 import pytest
 
 from shared.config import StreamSettings
@@ -20,7 +21,10 @@ FOREVER = 3600.0
 
 
 class Source:
-    """Yields ``(delay, event)`` pairs in order, and notes when it was closed."""
+    """Yields ``(delay, event)`` pairs in order, and notes when it was closed.
+
+    Closing takes a few loop turns, as closing a real HTTP response does.
+    """
 
     def __init__(self, *script: tuple[float, StreamEvent]) -> None:
         self.script = script
@@ -32,6 +36,7 @@ class Source:
                 await asyncio.sleep(delay)
                 yield event
         finally:
+            await asyncio.sleep(0.01)
             self.closed_at = time.monotonic()
 
 
@@ -113,3 +118,13 @@ async def test_cancelling_the_consumer_closes_the_source_at_once() -> None:
 
 async def test_an_empty_source_just_ends() -> None:
     assert await collect(Source()) == []
+
+
+async def test_a_server_cancelling_the_response_waits_for_the_source_to_close() -> None:
+    """Starlette cancels a disconnected response with an anyio scope, which cancels every await inside it."""
+    source = Source((0, TextDelta("a")), (FOREVER, TextDelta("never")))
+    with anyio.CancelScope() as scope:
+        async for item in paced_events(source.events(), FAST):
+            if item == TextDelta("a"):
+                scope.cancel()
+    assert source.closed_at is not None
