@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
@@ -154,12 +155,12 @@ class Relay:
             await close_shielded(events.aclose())
 
     def _pool_exhausted(self, alias: str, errors: list[UpstreamError]) -> UpstreamError:
-        """429 when only rate limits stand in the way, else 503; Retry-After from the pool's recovery."""
+        """429 when rate limits are all that stand in the way, else 503; Retry-After from the pool's recovery."""
         retry_after = self.router.retry_after(alias)
-        if all(error.status == 429 for error in errors) and self._any_cooling_down(alias):
+        if self._only_rate_limited(alias, errors):
             retry_after = retry_after if retry_after is not None else self.config.routing.cooldown.default_seconds
             return UpstreamRateLimited(
-                f"every backend for model {alias!r} is rate limited; retry after {retry_after:.0f} s",
+                f"every backend for model {alias!r} is rate limited; retry after {math.ceil(retry_after)} s",
                 retry_after=retry_after,
             )
         failure = next((error for error in reversed(errors) if error.status != 429), None)
@@ -172,8 +173,14 @@ class Relay:
             retry_after=retry_after,
         )
 
-    def _any_cooling_down(self, alias: str) -> bool:
-        return any(self.router.condition(backend.name) is Condition.COOLING_DOWN for backend in self.router.pool(alias))
+    def _only_rate_limited(self, alias: str, errors: list[UpstreamError]) -> bool:
+        """Every backend tried answered 429, the others are cooling down, and none is out for failures."""
+        conditions = {self.router.condition(backend.name) for backend in self.router.pool(alias)}
+        if conditions & {Condition.CIRCUIT_OPEN, Condition.PROBING}:
+            return False
+        if errors:
+            return all(error.status == 429 for error in errors)
+        return Condition.COOLING_DOWN in conditions
 
     def health(self) -> dict[str, object]:
         """Liveness and per-backend state; names and providers only, never secrets."""

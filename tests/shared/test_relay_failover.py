@@ -177,6 +177,17 @@ async def test_mixed_failures_are_a_503() -> None:
     assert caught.value.retry_after == 30
 
 
+async def test_a_429_beside_an_open_circuit_is_a_503() -> None:
+    relay, _ = relay_with(
+        [ScriptedAdapter("a", [broken()]), ScriptedAdapter("b", [OK, limited(3)])],
+        routing={"breaker": {"failure_threshold": 1, "open_seconds": 30}},
+    )
+    assert (await drain(relay))[0] == "b"
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await relay.open(chat())  # a is resting, b is rate limited
+    assert caught.value.status == 503 and caught.value.retry_after == 3
+
+
 async def test_open_circuits_are_a_503_without_calling_the_upstream() -> None:
     relay, adapters = relay_with(
         [ScriptedAdapter("a", [broken()])], routing={"breaker": {"failure_threshold": 2, "open_seconds": 30}}
