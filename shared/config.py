@@ -21,6 +21,7 @@ from .chat_request import field_path
 from .errors import ConfigError
 from .providers import PROVIDERS
 from .providers.base import BackendSettings
+from .routing.settings import RoutingSettings
 
 CONFIG_SETTING = "RELAY_CONFIG"
 Problems = list[tuple[str, str]]
@@ -39,7 +40,7 @@ class StreamSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    heartbeat_seconds: float = Field(default=15, gt=0, description="SSE comment interval while waiting.")
+    heartbeat_seconds: float = Field(default=15, gt=0, description="SSE comment interval while no event arrives.")
     first_token_timeout_seconds: float = Field(default=120, gt=0, description="Longest wait for the first event.")
     idle_timeout_seconds: float = Field(default=120, gt=0, description="Longest silence between events.")
 
@@ -53,6 +54,7 @@ class _Document(BaseModel):
     models: dict[str, list[str]] = Field(min_length=1)
     limits: Limits = Limits()
     stream: StreamSettings = StreamSettings()
+    routing: RoutingSettings = RoutingSettings()
 
 
 class RelayConfig(BaseModel):
@@ -64,6 +66,7 @@ class RelayConfig(BaseModel):
     models: dict[str, tuple[str, ...]]
     limits: Limits = Limits()
     stream: StreamSettings = StreamSettings()
+    routing: RoutingSettings = RoutingSettings()
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``."""
@@ -110,6 +113,7 @@ def parse_config(document: Any) -> RelayConfig:
         models={alias: tuple(names) for alias, names in generic.models.items()},
         limits=generic.limits,
         stream=generic.stream,
+        routing=generic.routing,
     )
 
 

@@ -8,36 +8,51 @@ the Python worker accepts once the streaming extension is loaded.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncGenerator
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
 
 from .chat_request import ChatRequest, parse_chat_request
+from .client_disconnect import ClientDisconnected, unless_disconnected
 from .dialects.openai_chat import ChunkEncoder, collect_completion, encode_stream, error_body
 from .dialects.sse import SSE_HEADERS, SSE_MEDIA_TYPE
 from .errors import InvalidRequest, PayloadTooLarge, RelayError
+from .events import StreamEvent
 from .relay import OpenedStream, Relay
-from .stream_guard import guarded_events
+from .request_log import CLIENT_DISCONNECTED, RequestTrace, traced_events
 
 logger = logging.getLogger(__name__)
+
+# nginx's status for "the client closed the connection before the answer"; nobody reads it.
+CLIENT_CLOSED_REQUEST = 499
 
 
 async def chat_completions(relay: Relay, request: Request) -> Response:
     """``POST /v1/chat/completions``: stream or collect one chat completion."""
+    trace = RequestTrace()
     try:
         chat = parse_chat_request(await read_body(request, relay.config.limits.max_body_bytes))
-        opened = await relay.open(chat)
+        trace.alias, trace.stream = chat.model, chat.stream
+        opened = await unless_disconnected(request.receive, relay.open(chat, trace))
+    except ClientDisconnected:
+        trace.finish(CLIENT_DISCONNECTED)
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     except RelayError as exc:
-        return error_response(exc)
+        trace.finish(exc.code)
+        return error_response(exc, attempts_header(trace.attempts))
     except Exception:
         logger.exception("unexpected failure while opening a chat completion")
+        trace.finish("internal_error")
         return error_response(RelayError("the relay failed unexpectedly; please retry", code="internal_error"))
+    events = traced_events(opened.events, trace)
     if chat.stream:
-        return _stream_response(chat, opened)
-    return await _completion_response(chat, opened)
+        return _stream_response(chat, opened, events)
+    return await _completion_response(chat, opened, events)
 
 
-def _stream_response(chat: ChatRequest, opened: OpenedStream) -> Response:
-    events = guarded_events(opened.stream, opened.backend)
+def _stream_response(
+    chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent | bytes, None]
+) -> Response:
     encoder = ChunkEncoder(model=chat.model, include_usage=chat.include_usage)
     return StreamingResponse(
         encode_stream(events, encoder),
@@ -46,12 +61,15 @@ def _stream_response(chat: ChatRequest, opened: OpenedStream) -> Response:
     )
 
 
-async def _completion_response(chat: ChatRequest, opened: OpenedStream) -> Response:
-    events = guarded_events(opened.stream, opened.backend)
+async def _completion_response(
+    chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent | bytes, None]
+) -> Response:
     try:
         document = await collect_completion(events, chat.model)
     except RelayError as exc:
         return error_response(exc, relay_headers(opened))
+    finally:
+        await events.aclose()
     return JSONResponse(document, headers=relay_headers(opened))
 
 
@@ -68,7 +86,12 @@ def health(relay: Relay) -> Response:
 
 def relay_headers(opened: OpenedStream) -> dict[str, str]:
     """Which backend answered and after how many tries; names only."""
-    return {"x-relay-backend": opened.backend, "x-relay-attempts": str(opened.attempts)}
+    return {"x-relay-backend": opened.backend, **attempts_header(opened.attempts)}
+
+
+def attempts_header(attempts: int) -> dict[str, str]:
+    """How many backends were tried, also on errors, so a 503 tells how hard the relay tried."""
+    return {"x-relay-attempts": str(attempts)}
 
 
 def error_response(error: RelayError, headers: dict[str, str] | None = None) -> Response:

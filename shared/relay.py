@@ -3,42 +3,68 @@
 ``function_app.py`` builds one :class:`Relay` at import time, which is when
 the Functions worker indexes the app, so a bad configuration stops the app
 from loading with a message naming the field at fault.
+
+Opening a request is where failover happens. Until the client has been sent
+a byte, any retryable failure (a refused open, or a stream that dies before
+its first event) is reported to the router and the next eligible backend is
+tried, within ``routing.failover``'s attempt and time budget. The first item
+of a stream (an event, or a heartbeat once ``stream.heartbeat_seconds`` pass)
+commits the request to its backend; after that a failure can only end the
+stream with an error event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 
 from .chat_request import ChatRequest
 from .config import RelayConfig, load_config
-from .errors import ModelNotFound, RelayError, UpstreamError, UpstreamUnavailable
+from .errors import ModelNotFound, UpstreamError, UpstreamRateLimited, UpstreamTimeout, UpstreamUnavailable
+from .events import Finish, StreamError, StreamEvent
 from .providers import PROVIDERS
-from .providers.base import ProviderAdapter, UpstreamStream
-from .router import Router
+from .providers.base import BackendSettings, ProviderAdapter, UpstreamStream
+from .request_log import RequestTrace
+from .routing import Router, outcome_of_end, outcome_of_error
+from .routing.outcome import NEUTRAL, RATE_LIMITED_CODE
+from .routing.state import Condition
+from .stream_guard import close_shielded, guarded_events
+from .stream_pacing import paced_events
 
 logger = logging.getLogger(__name__)
+
+RelayItem = StreamEvent | bytes
+RelayStream = AsyncGenerator[RelayItem, None]
 
 
 @dataclass
 class OpenedStream:
-    """An upstream stream that answered, and how many backends were tried."""
+    """A stream committed to one backend, and how many backends were tried.
+
+    ``events`` is guarded and paced: exactly one terminal event, heartbeats
+    as bytes, upstream closed on every path.
+    """
 
     backend: str
     attempts: int
-    stream: UpstreamStream
+    events: RelayStream
 
 
 class Relay:
     """Everything a request needs, built once per process."""
 
-    def __init__(self, config: RelayConfig, adapters: Mapping[str, ProviderAdapter]) -> None:
+    def __init__(
+        self, config: RelayConfig, adapters: Mapping[str, ProviderAdapter], router: Router | None = None
+    ) -> None:
         self.config = config
         self.adapters = dict(adapters)
-        self.router = Router(
-            {alias: [config.backend(name) for name in names] for alias, names in config.models.items()}
+        self.router = router or Router(
+            {alias: [config.backend(name) for name in names] for alias, names in config.models.items()},
+            config.routing,
         )
 
     @classmethod
@@ -51,50 +77,134 @@ class Relay:
         }
         return cls(config, adapters)
 
-    async def open(self, request: ChatRequest) -> OpenedStream:
-        """Open the stream on the first backend that accepts it.
+    async def open(self, request: ChatRequest, trace: RequestTrace | None = None) -> OpenedStream:
+        """Commit the request to the first backend that starts a stream, failing over before any byte.
 
-        A retryable failure (429, 5xx, connection errors) moves on to the next
-        candidate; nothing has reached the client yet, so failing over is
-        invisible. A non-retryable one (the request itself is bad) stops.
+        Raises ``ModelNotFound`` for an unknown alias, the upstream's own error
+        when it is not retryable (the request is at fault), and otherwise a
+        429 or 503 once no backend of the pool can serve.
         """
-        candidates = self.router.candidates(request.model)
-        if not candidates:
+        if not self.router.pool(request.model):
             raise ModelNotFound(
                 f"model {request.model!r} does not exist; GET /api/v1/models lists the models", param="model"
             )
-        last_error: RelayError | None = None
-        for attempt, backend in enumerate(candidates, start=1):
+        trace = trace or RequestTrace()
+        failover = self.config.routing.failover
+        deadline = asyncio.get_running_loop().time() + failover.budget_seconds
+        tried: list[str] = []
+        errors: list[UpstreamError] = []
+        while len(tried) < failover.max_attempts and asyncio.get_running_loop().time() < deadline:
+            backend = self.router.choose(request.model, exclude=tried)
+            if backend is None:
+                break
+            tried.append(backend.name)
+            trace.attempts, trace.backend = len(tried), backend.name
             try:
-                stream = await self.adapters[backend.name].open(request)
+                events = await self._attempt(backend, request, deadline)
             except UpstreamError as exc:
                 logger.warning("backend %s failed to open (%s, retryable=%s)", backend.name, exc.code, exc.retryable)
-                last_error = exc
                 if not exc.retryable:
                     raise
+                errors.append(exc)
                 continue
-            return OpenedStream(backend=backend.name, attempts=attempt, stream=stream)
-        assert last_error is not None
-        if isinstance(last_error, UpstreamError) and last_error.status != 429:
-            raise UpstreamUnavailable(
-                f"no backend for model {request.model!r} could serve the request: {last_error.message}",
-                code=last_error.code,
-                status=503,
-                retry_after=last_error.retry_after,
+            return OpenedStream(backend=backend.name, attempts=len(tried), events=events)
+        trace.backend = None
+        raise self._pool_exhausted(request.model, errors)
+
+    async def _attempt(self, backend: BackendSettings, request: ChatRequest, deadline: float) -> RelayStream:
+        """Open one backend and read until its first item; a retryable early death raises."""
+        stream = await self._open_upstream(backend, request, deadline)
+        events = self._reported(backend.name, paced_events(guarded_events(stream, backend.name), self.config.stream))
+        try:
+            first = await anext(events)
+        except BaseException:
+            await close_shielded(stream.aclose())
+            raise
+        if isinstance(first, StreamError) and first.retryable:
+            await events.aclose()
+            raise _error_from_event(backend.name, first)
+        return _prepended(first, events)
+
+    async def _open_upstream(self, backend: BackendSettings, request: ChatRequest, deadline: float) -> UpstreamStream:
+        """The adapter's ``open``, bounded by what is left of the failover budget."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                stream = await self.adapters[backend.name].open(request)
+        except TimeoutError:
+            error = UpstreamTimeout(f"backend {backend.name} did not answer within the failover budget")
+            self.router.record(backend.name, outcome_of_error(error))
+            raise error from None
+        except UpstreamError as exc:
+            self.router.record(backend.name, outcome_of_error(exc))
+            raise
+        self.router.record_headers(backend.name, stream.headers)
+        return stream
+
+    async def _reported(self, backend: str, events: RelayStream) -> RelayStream:
+        """``events`` unchanged; how they end is reported to the router, exactly once."""
+        reported = False
+        try:
+            async for item in events:
+                if isinstance(item, Finish | StreamError):
+                    self.router.record(backend, outcome_of_end(item))
+                    reported = True
+                yield item
+        finally:
+            if not reported:
+                self.router.record(backend, NEUTRAL)
+            await close_shielded(events.aclose())
+
+    def _pool_exhausted(self, alias: str, errors: list[UpstreamError]) -> UpstreamError:
+        """429 when rate limits are all that stand in the way, else 503; Retry-After from the pool's recovery."""
+        retry_after = self.router.retry_after(alias)
+        if self._only_rate_limited(alias, errors):
+            retry_after = retry_after if retry_after is not None else self.config.routing.cooldown.default_seconds
+            return UpstreamRateLimited(
+                f"every backend for model {alias!r} is rate limited; retry after {math.ceil(retry_after)} s",
+                retry_after=retry_after,
             )
-        raise last_error
+        failure = next((error for error in reversed(errors) if error.status != 429), None)
+        code = failure.code if failure else "upstream_unavailable"
+        detail = f": {failure.message}" if failure else ""
+        return UpstreamUnavailable(
+            f"no backend for model {alias!r} could serve the request{detail}",
+            code=code,
+            status=503,
+            retry_after=retry_after,
+        )
+
+    def _only_rate_limited(self, alias: str, errors: list[UpstreamError]) -> bool:
+        """Every backend tried answered 429, the others are cooling down, and none is out for failures."""
+        conditions = {self.router.condition(backend.name) for backend in self.router.pool(alias)}
+        if conditions & {Condition.CIRCUIT_OPEN, Condition.PROBING}:
+            return False
+        if errors:
+            return all(error.status == 429 for error in errors)
+        return Condition.COOLING_DOWN in conditions
 
     def health(self) -> dict[str, object]:
         """Liveness and per-backend state; names and providers only, never secrets."""
-        return {
-            "status": "ok",
-            "backends": [
-                {"name": backend.name, "provider": backend.provider, "state": "healthy"}
-                for backend in self.config.backends
-            ],
-        }
+        return {"status": "ok", "backends": self.router.health()}
 
     async def aclose(self) -> None:
         """Close every SDK client."""
         for adapter in self.adapters.values():
             await adapter.aclose()
+
+
+def _error_from_event(backend: str, event: StreamError) -> UpstreamError:
+    """A stream that died before its first event, as the error an ``open`` would have raised."""
+    message = f"backend {backend} failed before its first event: {event.message}"
+    if event.code == RATE_LIMITED_CODE:
+        return UpstreamRateLimited(message, retry_after=event.retry_after)
+    return UpstreamUnavailable(message, code=event.code, retry_after=event.retry_after)
+
+
+async def _prepended(first: RelayItem, rest: RelayStream) -> RelayStream:
+    """``first``, then everything in ``rest``; closing this closes ``rest``."""
+    try:
+        yield first
+        async for item in rest:
+            yield item
+    finally:
+        await close_shielded(rest.aclose())

@@ -9,13 +9,18 @@ premature end, or anything after a terminal event. The upstream is closed in
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+
+import anyio
 
 from .errors import RelayError
 from .events import Finish, StreamError, StreamEvent
 from .providers.base import UpstreamStream
 
 logger = logging.getLogger(__name__)
+
+# Closing an upstream is a socket close; anything slower is abandoned rather than awaited.
+CLOSE_TIMEOUT_SECONDS = 2.0
 
 
 async def guarded_events(stream: UpstreamStream, backend: str) -> AsyncIterator[StreamEvent]:
@@ -32,4 +37,15 @@ async def guarded_events(stream: UpstreamStream, backend: str) -> AsyncIterator[
         logger.exception("backend %s: unexpected failure while streaming", backend)
         yield StreamError("internal_error", "the relay failed while streaming; please retry", retryable=True)
     finally:
-        await stream.aclose()
+        await close_shielded(stream.aclose())
+
+
+async def close_shielded(closing: Awaitable[None]) -> None:
+    """Await a clean-up step even while the surrounding task is being cancelled.
+
+    When a client disconnects, the server cancels the task that streams the
+    response; without a shield the very first await of the clean-up would be
+    cancelled too, and the upstream would keep generating unread tokens.
+    """
+    with anyio.move_on_after(CLOSE_TIMEOUT_SECONDS, shield=True):
+        await closing

@@ -7,6 +7,7 @@ Functions worker would serve — under uvicorn on a free port.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +22,7 @@ from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.azure_openai import create_app as create_azure_emulator
 from devtools.local_host import APP_ROOT, build_asgi_app, import_function_app, route_prefix
 from devtools.threaded_server import ThreadedServer
+from shared.relay import Relay
 
 AZURE_TEST_KEY = "azure-test-key-9f8e7d6c5b4a"
 
@@ -41,12 +43,36 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
 
 
 def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> ThreadedServer:
-    """Import ``function_app.py`` with ``config`` and serve it on a free port."""
+    """Import ``function_app.py`` with ``config`` and serve it on a free port.
+
+    Stop it with :func:`stop_relay`, which also closes the relay's SDK clients.
+    """
     values = {"RELAY_CONFIG": json.dumps(config), **(environ or {})}
     with patched_environ(values):
         function_app = import_function_app(APP_ROOT / "function_app.py")
     app = build_asgi_app(function_app, route_prefix(APP_ROOT / "host.json"))
-    return ThreadedServer(app).start()
+    server = ThreadedServer(app).start()
+    server.relay = hosted_relay(function_app)  # type: ignore[attr-defined]
+    return server
+
+
+def hosted_relay(function_app: Any) -> Relay:
+    """The ``Relay`` that a freshly imported ``function_app.py`` built."""
+    # get_functions() may only be called once per app, and the host already did.
+    builder = function_app._function_builders[0]
+    return builder._function.get_user_function().__globals__["relay"]  # type: ignore[no-any-return]
+
+
+def stop_relay(server: ThreadedServer) -> None:
+    """Close the relay's upstream connections on its own loop, then stop serving.
+
+    Without this, a relay stopped mid-session leaves pooled connections to the
+    emulators open, and the suite's warnings-as-errors reports them later.
+    """
+    relay: Relay = server.relay  # type: ignore[attr-defined]
+    if server.loop is not None and server.loop.is_running():
+        asyncio.run_coroutine_threadsafe(relay.aclose(), server.loop).result(timeout=10)
+    server.stop()
 
 
 def azure_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, Any]:
@@ -80,16 +106,33 @@ def azure(azure_emulator: AzureOpenAIEmulator) -> Iterator[AzureOpenAIEmulator]:
     azure_emulator.book.clear()
 
 
-@pytest.fixture(scope="session")
-def relay_url(azure_emulator: AzureOpenAIEmulator) -> Iterator[str]:
-    """A relay whose alias ``azure`` is one Azure deployment on the emulator."""
-    config = {
-        "backends": [azure_backend("azure-east", azure_emulator.url)],  # type: ignore[attr-defined]
+def single_azure_config(emulator: AzureOpenAIEmulator) -> dict[str, Any]:
+    """The alias ``azure`` served by one deployment, ``azure-east``, on the emulator."""
+    return {
+        "backends": [azure_backend("azure-east", emulator.url)],  # type: ignore[attr-defined]
         "models": {"azure": ["azure-east"]},
     }
-    server = host_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY})
+
+
+@pytest.fixture(scope="session")
+def relay_url(azure_emulator: AzureOpenAIEmulator) -> Iterator[str]:
+    """A relay whose alias ``azure`` is one Azure deployment on the emulator.
+
+    The relay remembers backend health (cooldowns, circuit breaker) for the
+    whole session, so a test that makes the upstream fail uses
+    ``fresh_relay_url`` instead.
+    """
+    server = host_relay(single_azure_config(azure_emulator), {"AZURE_TEST_KEY": AZURE_TEST_KEY})
     yield server.url
-    server.stop()
+    stop_relay(server)
+
+
+@pytest.fixture
+def fresh_relay_url(azure_emulator: AzureOpenAIEmulator) -> Iterator[str]:
+    """Like ``relay_url``, but a new relay for each test: no cooldown or open circuit carries over."""
+    server = host_relay(single_azure_config(azure_emulator), {"AZURE_TEST_KEY": AZURE_TEST_KEY})
+    yield server.url
+    stop_relay(server)
 
 
 @pytest.fixture

@@ -111,3 +111,27 @@ def test_shipped_schema_matches_the_models() -> None:
 def test_demo_config_is_valid() -> None:
     document = json.loads(Path("devtools/config/relay.dev.json").read_text())
     assert "azure" in parse_config(document).models
+
+
+def test_routing_defaults() -> None:
+    routing = parse_config({"backends": [azure()], "models": {"gpt": ["east"]}}).routing
+    assert (routing.failover.max_attempts, routing.failover.budget_seconds) == (3, 30)
+    assert (routing.cooldown.default_seconds, routing.cooldown.max_seconds) == (10, 300)
+    assert (routing.breaker.failure_threshold, routing.breaker.open_seconds) == (5, 30)
+    assert (routing.headroom.reserve_requests, routing.headroom.reserve_tokens) == (1, 1000)
+
+
+@pytest.mark.parametrize(
+    ("routing", "field"),
+    [
+        ({"failover": {"max_attempts": 0}}, "routing.failover.max_attempts"),
+        ({"failover": {"budget_seconds": "30"}}, "routing.failover.budget_seconds"),
+        ({"cooldown": {"default_seconds": 90, "max_seconds": 60}}, "routing.cooldown"),
+        ({"breaker": {"failure_threshold": 0}}, "routing.breaker.failure_threshold"),
+        ({"headroom": {"reserve_tokens": -1}}, "routing.headroom.reserve_tokens"),
+        ({"strategy": "round_robin"}, "routing.strategy"),
+    ],
+)
+def test_routing_problems_name_their_field(routing: dict[str, Any], field: str) -> None:
+    found = problems({"backends": [azure()], "models": {"gpt": ["east"]}, "routing": routing})
+    assert field in found, found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 import httpx
 import openai
@@ -21,6 +22,19 @@ def stream_text(client: openai.OpenAI, prompt: str, **kwargs: object) -> tuple[s
     chunks = list(client.chat.completions.create(model="azure", messages=user(prompt), stream=True, **kwargs))
     text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
     return text, chunks
+
+
+@pytest.fixture
+def fresh_client(fresh_relay_url: str) -> Iterator[openai.OpenAI]:
+    """The SDK against a relay of its own, for tests that make the upstream fail."""
+    with openai.OpenAI(base_url=f"{fresh_relay_url}/api/v1", api_key="relay-client-key", max_retries=0) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def fresh_http(fresh_relay_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=fresh_relay_url, timeout=30) as session:
+        yield session
 
 
 def sse_frames(response: httpx.Response) -> list[str]:
@@ -115,18 +129,18 @@ def test_non_streaming_tool_calls_are_assembled(client: openai.OpenAI, azure: ob
     assert [(call.function.name, call.function.arguments) for call in calls] == [("a", '{"x": 1}'), ("b", "{}")]
 
 
-def test_upstream_429_becomes_429_with_retry_after(client: openai.OpenAI, azure: object) -> None:
+def test_upstream_429_becomes_429_with_retry_after(fresh_client: openai.OpenAI, azure: object) -> None:
     with pytest.raises(openai.RateLimitError) as caught:
-        stream_text(client, inline_prompt(status=429, retry_after=7))
+        stream_text(fresh_client, inline_prompt(status=429, retry_after=7))
     error = caught.value
     assert error.status_code == 429
     assert error.response.headers["retry-after"] == "7"
     assert error.body["code"] == "rate_limit_exceeded" and error.body["retryable"] is True
 
 
-def test_upstream_retry_after_ms_is_preferred(client: openai.OpenAI, azure: object) -> None:
+def test_upstream_retry_after_ms_is_preferred(fresh_client: openai.OpenAI, azure: object) -> None:
     with pytest.raises(openai.RateLimitError) as caught:
-        stream_text(client, inline_prompt(status=429, retry_after=30, retry_after_ms=2500))
+        stream_text(fresh_client, inline_prompt(status=429, retry_after=30, retry_after_ms=2500))
     assert caught.value.body["retry_after"] == 2.5
     assert caught.value.response.headers["retry-after"] == "2"
 
@@ -141,39 +155,39 @@ def test_upstream_retry_after_ms_is_preferred(client: openai.OpenAI, azure: obje
     ],
 )
 def test_upstream_failures_become_503_when_no_backend_is_left(
-    client: openai.OpenAI, azure: object, status: int, code: str
+    fresh_client: openai.OpenAI, azure: object, status: int, code: str
 ) -> None:
     with pytest.raises(openai.APIStatusError) as caught:
-        stream_text(client, inline_prompt(status=status))
+        stream_text(fresh_client, inline_prompt(status=status))
     assert caught.value.status_code == 503
     assert caught.value.body["code"] == code
     assert AZURE_TEST_KEY not in caught.value.response.text
 
 
-def test_upstream_400_is_relayed_as_400(client: openai.OpenAI, azure: object) -> None:
+def test_upstream_400_is_relayed_as_400(fresh_client: openai.OpenAI, azure: object) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        stream_text(client, inline_prompt(status=400, error_message="max_tokens is too large: 999999."))
+        stream_text(fresh_client, inline_prompt(status=400, error_message="max_tokens is too large: 999999."))
     assert "max_tokens is too large" in caught.value.message
     assert "http" not in caught.value.message
 
 
-def test_mid_stream_error_becomes_terminal_error_frame(http: httpx.Client, azure: object) -> None:
+def test_mid_stream_error_becomes_terminal_error_frame(fresh_http: httpx.Client, azure: object) -> None:
     body = {"model": "azure", "stream": True, "messages": user(inline_prompt(chunks=10, error_after=4))}
-    frames = sse_frames(http.post("/api/v1/chat/completions", json=body))
+    frames = sse_frames(fresh_http.post("/api/v1/chat/completions", json=body))
     assert "[DONE]" not in frames
     error = json.loads(frames[-1])["error"]
     assert error["code"] and error["message"].startswith("the upstream failed mid-stream")
     assert sum(1 for frame in frames if '"error"' in frame) == 1
 
 
-def test_mid_stream_error_raises_in_the_sdk(client: openai.OpenAI, azure: object) -> None:
+def test_mid_stream_error_raises_in_the_sdk(fresh_client: openai.OpenAI, azure: object) -> None:
     with pytest.raises(openai.APIError, match="mid-stream"):
-        stream_text(client, inline_prompt(chunks=10, error_after=4))
+        stream_text(fresh_client, inline_prompt(chunks=10, error_after=4))
 
 
-def test_abrupt_upstream_close_is_never_silent(http: httpx.Client, azure: object) -> None:
+def test_abrupt_upstream_close_is_never_silent(fresh_http: httpx.Client, azure: object) -> None:
     body = {"model": "azure", "stream": True, "messages": user(inline_prompt(chunks=10, close_after=5))}
-    frames = sse_frames(http.post("/api/v1/chat/completions", json=body))
+    frames = sse_frames(fresh_http.post("/api/v1/chat/completions", json=body))
     assert "[DONE]" not in frames
     error = json.loads(frames[-1])["error"]
     assert error["retryable"] is True
