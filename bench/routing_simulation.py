@@ -36,6 +36,8 @@ from shared.providers.base import BackendSettings, UpstreamStream
 from shared.relay import Relay
 from shared.routing import Router
 
+from .report import Row
+
 SEED = 20240521
 ALIAS = "gpt"
 
@@ -315,3 +317,27 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def rows() -> list[Row]:
+    """The simulation as ``make bench`` table rows."""
+    logging.getLogger("shared.relay").setLevel(logging.ERROR)
+    results = simulate()
+    table = [
+        Row(
+            "routing",
+            result.policy,
+            {
+                "requests": result.requests,
+                "success": f"{result.success_rate:.1%}",
+                "client 429": result.client_errors[429],
+                "client 503": result.client_errors[503],
+                "upstream 429": result.upstream_429s,
+                "cooldown violations": result.cooldown_violations(),
+            },
+        )
+        for result in results
+    ]
+    shares = results[0].steady_shares()
+    table.append(Row("routing", "smart router steady split", {n: f"{s:.1%}" for n, s in shares.items()}))
+    return table
