@@ -7,11 +7,13 @@ Functions worker would serve — under uvicorn on a free port.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 
 import httpx
 import openai
@@ -19,8 +21,11 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.azure_openai import create_app as create_azure_emulator
+from devtools.emulators.vertex import VertexEmulator, make_service_account_info
+from devtools.emulators.vertex import create_app as create_vertex_emulator
 from devtools.local_host import APP_ROOT, build_asgi_app, import_function_app, route_prefix
 from devtools.threaded_server import ThreadedServer
+from shared.relay import Relay
 
 AZURE_TEST_KEY = "azure-test-key-9f8e7d6c5b4a"
 
@@ -118,3 +123,72 @@ def anyio_backend() -> str:
 
 
 Collector = Callable[..., str]
+
+
+@contextmanager
+def serve_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> Iterator[str]:
+    """:func:`host_relay` for a relay stopped mid-session: yields its URL, then closes it cleanly.
+
+    Its SDK clients are closed on the relay's own loop before the server stops;
+    otherwise their pooled sockets are left to the garbage collector, which
+    warnings-as-errors turns into a failure of whichever test runs next.
+    """
+    relays: list[Relay] = []
+    build = Relay.from_environment
+
+    def build_and_keep(environ: Mapping[str, str] | None = None) -> Relay:
+        relays.append(build(environ))
+        return relays[-1]
+
+    with mock.patch.object(Relay, "from_environment", build_and_keep):
+        server = host_relay(config, environ)
+    try:
+        yield server.url
+    finally:
+        assert server.loop is not None
+        asyncio.run_coroutine_threadsafe(relays[0].aclose(), server.loop).result(timeout=10)
+        server.stop()
+
+
+# ---------------------------------------------------------------- Vertex AI
+
+VERTEX_CREDENTIALS_SETTING = "VERTEX_TEST_CREDENTIALS"
+
+
+def vertex_backend(name: str, emulator_url: str, api: str = "openai", **overrides: Any) -> dict[str, Any]:
+    """A Vertex backend entry pointing at the emulator, authenticating with a key file in an app setting."""
+    return {
+        "name": name,
+        "provider": "vertex",
+        "project": "demo-project",
+        "location": "us-central1",
+        "model": overrides.pop("model", "gemini-2.0-flash-001"),
+        "api": api,
+        "endpoint_url": emulator_url,
+        "credentials_setting": VERTEX_CREDENTIALS_SETTING,
+        **overrides,
+    }
+
+
+def vertex_key_file(emulator_url: str) -> dict[str, str]:
+    """App settings holding a fresh service-account key whose token_uri is the emulator."""
+    info = make_service_account_info(token_uri=f"{emulator_url}/token")
+    return {VERTEX_CREDENTIALS_SETTING: json.dumps(info)}
+
+
+@pytest.fixture(scope="session")
+def vertex_emulator() -> Iterator[VertexEmulator]:
+    """The Vertex emulator, token endpoint included, shared by the session."""
+    emulator = create_vertex_emulator()
+    with ThreadedServer(emulator) as server:
+        emulator.url = server.url  # type: ignore[attr-defined]
+        yield emulator
+
+
+@pytest.fixture
+def vertex(vertex_emulator: VertexEmulator) -> Iterator[VertexEmulator]:
+    """The Vertex emulator with no per-model scenarios and an empty request log."""
+    vertex_emulator.book.clear()
+    vertex_emulator.recorder.clear()
+    yield vertex_emulator
+    vertex_emulator.book.clear()
