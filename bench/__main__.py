@@ -8,11 +8,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from . import ttfb
+from . import ttfb, vertex_concurrency
 from .report import Row, render
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "ttfb": ttfb.run,
+    "vertex_concurrency": vertex_concurrency.run,
 }
 
 
