@@ -52,14 +52,14 @@ class OpenAICompatibleApi:
         except openai.AuthenticationError as exc:
             raise TokenRejected(name) from exc
         except openai.APIError as exc:
-            raise _relay_error(exc, name) from exc
+            raise relay_error(exc, name) from exc
         return opened_stream(raw, name)
 
     async def aclose(self) -> None:
         await self._client.close()
 
 
-def _relay_error(exc: openai.APIError, backend: str) -> RelayError:
+def relay_error(exc: openai.APIError, backend: str) -> RelayError:
     """The shared mapping, plus Google's ``RetryInfo`` when no header says when to retry."""
     error = upstream_error(exc, backend)
     if isinstance(error, UpstreamRateLimited) and error.retry_after is None:

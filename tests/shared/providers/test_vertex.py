@@ -8,6 +8,7 @@ emulator's token endpoint. Every test runs once per ``api``.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -262,3 +263,19 @@ def test_expired_token_is_refreshed_and_the_request_retried(client: openai.OpenA
     assert vertex.recorder.token_requests - before == 1
     assert [record.status for record in vertex.recorder.records] == [401, 200]
     assert vertex.recorder.records[0].auth != vertex.recorder.records[1].auth
+
+
+def test_an_unreachable_vertex_endpoint_is_a_503(vertex: VertexEmulator, api: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    url = vertex.url  # type: ignore[attr-defined]
+    config = {"backends": [vertex_backend("nowhere", closed, api)], "models": {"vertex": ["nowhere"]}}
+    with (
+        serve_relay(config, vertex_key_file(url)) as relay,
+        openai.OpenAI(base_url=f"{relay}/api/v1", api_key="k") as sdk,
+        pytest.raises(openai.APIStatusError) as caught,
+    ):
+        stream_chunks(sdk, "hi")
+    assert (caught.value.status_code, caught.value.body["code"]) == (503, "upstream_unavailable")
+    assert closed not in caught.value.response.text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx2
+import openai
 import pytest
 
 from shared.chat_request import ChatRequest
@@ -12,8 +14,10 @@ from shared.config import parse_config
 from shared.errors import ConfigError, UpstreamError, UpstreamRateLimited, UpstreamRejected, UpstreamUnavailable
 from shared.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 from shared.providers.vertex.google_errors import error_fields, retry_delay, status_error, stream_error
+from shared.providers.vertex.native_api import chunk_document
 from shared.providers.vertex.native_request import gemini_request
 from shared.providers.vertex.native_response import ResponseTranslator, finish_reason
+from shared.providers.vertex.openai_api import relay_error as openai_relay_error
 from shared.providers.vertex.settings import VertexSettings
 from shared.providers.vertex.sse_decoder import ServerSentEvent, SSEDecoder
 
@@ -77,6 +81,7 @@ def test_openai_model_gets_the_publisher_prefix() -> None:
         ({"endpoint_url": "http://127.0.0.1:8103/v1/projects"}, "backends[0].endpoint_url"),
         ({"location": "US Central"}, "backends[0].location"),
         ({"api": "grpc"}, "backends[0].api"),
+        ({"model": "google/"}, "backends[0]"),
         ({"credentials": "{}"}, "backends[0]"),
     ],
 )
@@ -130,6 +135,7 @@ def test_multipart_content() -> None:
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
         {"type": "image_url", "image_url": {"url": "gs://bucket/cat.jpeg"}},
         {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
+        {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERi0=", "filename": "a.pdf"}},
         {"type": "text", "text": ""},
     ]
     body = gemini_request(
@@ -140,7 +146,14 @@ def test_multipart_content() -> None:
         {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}},
         {"fileData": {"mimeType": "image/jpeg", "fileUri": "gs://bucket/cat.jpeg"}},
         {"inlineData": {"mimeType": "audio/wav", "data": "UklGRg=="}},
+        {"inlineData": {"mimeType": "application/pdf", "data": "JVBERi0="}},
     ]
+
+
+def test_turns_without_parts_are_left_out() -> None:
+    messages = [{"role": "user", "content": ""}, {"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+    body = gemini_request(ChatRequest.model_validate({"model": "v", "messages": messages}))
+    assert body["contents"] == [{"role": "user", "parts": [{"text": "hi"}]}]
 
 
 @pytest.mark.parametrize(
@@ -197,11 +210,26 @@ def test_tools_and_tool_choice(tool_choice: Any, calling: dict[str, Any]) -> Non
         ],
         [{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-123"}}]}],
         [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png,raw"}}]}],
+        [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}],
+        [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "UklGRg=="}}]}],
     ],
 )
 def test_untranslatable_requests_are_rejected_before_sending(messages: list[dict[str, Any]]) -> None:
     with pytest.raises(UpstreamRejected):
         gemini_request(ChatRequest.model_validate({"model": "v", "messages": messages}))
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"tool_choice": "sometimes"},
+        {"tool_choice": {"type": "function"}},
+        {"response_format": {"type": "xml"}},
+    ],
+)
+def test_untranslatable_parameters_are_rejected(parameters: dict[str, Any]) -> None:
+    with pytest.raises(UpstreamRejected):
+        gemini_request(chat(**parameters))
 
 
 # ---------------------------------------------------------------- response translation
@@ -313,6 +341,36 @@ def test_stream_errors(status: str, retryable: bool) -> None:
     assert isinstance(error, UpstreamError)
     assert (error.code, error.retryable) == (status.lower(), retryable)
     assert "https://" not in error.message
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ("[1, 2]", "upstream_protocol_error"),
+        ("not json", "upstream_protocol_error"),
+        ('{"error": {"code": 429, "message": "slow down", "status": "RESOURCE_EXHAUSTED"}}', "resource_exhausted"),
+    ],
+)
+def test_events_that_are_not_chunks_raise(data: str, code: str) -> None:
+    with pytest.raises(UpstreamError) as caught:
+        chunk_document(data)
+    assert caught.value.code == code
+
+
+def test_openai_api_rate_limit_falls_back_to_retry_info() -> None:
+    request = httpx2.Request("POST", "https://aiplatform.googleapis.com/v1/x")
+    body = [
+        {
+            "error": {
+                "code": 429,
+                "status": "RESOURCE_EXHAUSTED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "9s"}],
+            }
+        }
+    ]
+    exc = openai.RateLimitError("rate limited", response=httpx2.Response(429, request=request), body=body)
+    error = openai_relay_error(exc, "v")
+    assert (type(error), error.retry_after) == (UpstreamRateLimited, 9.0)
 
 
 # ---------------------------------------------------------------- SSE decoding
