@@ -43,18 +43,18 @@ class VertexAdapter:
             parse_credentials_json(environ.get(settings.credentials_setting)) if settings.credentials_setting else None
         )
         credentials = GoogleCredentials(settings.name, info, environ, settings.connect_timeout_seconds)
-        self.tokens = TokenCache(credentials.fetch)
+        self._tokens = TokenCache(credentials.fetch)
         self._api: VertexApi = OpenAICompatibleApi(settings) if settings.api == "openai" else NativeApi(settings)
 
     async def open(self, request: ChatRequest) -> UpstreamStream:
         """Open a stream, renewing the token once if upstream refuses it."""
         prepared = self._api.prepare(request)
-        token = await self.tokens.token()
+        token = await self._tokens.token()
         try:
             return await self._api.send(prepared, token)
         except TokenRejected:
             logger.info("backend %s: Google refused the access token; renewing it once", self.settings.name)
-        token = await self.tokens.renew(token)
+        token = await self._tokens.renew(token)
         try:
             return await self._api.send(prepared, token)
         except TokenRejected as exc:

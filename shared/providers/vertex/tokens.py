@@ -10,12 +10,9 @@ it runs in a worker thread and the event loop keeps serving other streams.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-logger = logging.getLogger(__name__)
 
 # Refresh this long before expiry, or after three quarters of a short token's life.
 REFRESH_MARGIN_SECONDS = 300.0
@@ -53,7 +50,6 @@ class TokenCache:
         self._clock = clock
         self._current: AccessToken | None = None
         self._pending: asyncio.Future[AccessToken] | None = None
-        self.fetches = 0
 
     async def token(self) -> str:
         """The cached token while it is fresh; otherwise the result of the one refresh."""
@@ -82,7 +78,6 @@ class TokenCache:
 
     async def _fetch_in_thread(self) -> AccessToken:
         try:
-            self.fetches += 1
             token = await asyncio.to_thread(self._fetch)
             self._current = token
             return token
