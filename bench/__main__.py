@@ -8,12 +8,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from . import routing_simulation, ttfb
+from . import routing_simulation, ttfb, vertex_concurrency
 from .report import Row, render
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "ttfb": ttfb.run,
     "routing": routing_simulation.rows,
+    "vertex_concurrency": vertex_concurrency.run,
 }
 
 

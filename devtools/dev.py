@@ -3,16 +3,25 @@
 The emulators listen on fixed loopback ports that the demo configuration
 (``devtools/config/relay.dev.json``) points at; the relay is served by the
 local host exactly as ``make serve`` would serve it.
+
+Vertex authenticates for real: the Vertex emulator hands out a service-account
+key it trusts, which goes into the app setting the demo backend's
+``credentials_setting`` names and into a key file (for ``func start``), so
+the relay signs JWTs and fetches, caches and refreshes tokens as in Azure.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
+import urllib.request
 from pathlib import Path
 
 from .local_host import APP_ROOT, create_host, describe_routes
@@ -26,6 +35,8 @@ EMULATORS = (
     ("bedrock", 8102),
     ("vertex", 8103),
 )
+
+VERTEX_CREDENTIALS_SETTING = "DEV_VERTEX_CREDENTIALS"
 
 # Placeholder credentials the emulators accept; never real secrets.
 DEV_ENVIRONMENT = {
@@ -51,6 +62,27 @@ def start_emulators() -> list[ThreadedServer]:
     return servers
 
 
+def vertex_service_account(emulator_url: str) -> dict[str, str]:
+    """A key file the running Vertex emulator trusts, from its admin API."""
+    request = urllib.request.Request(f"{emulator_url}/_emulator/service-account", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        info: dict[str, str] = json.load(response)
+    return info
+
+
+def provide_vertex_credentials(servers: list[ThreadedServer]) -> Path | None:
+    """Put a trusted key in the dev app setting and in a key file; returns the file's directory."""
+    port = dict(EMULATORS)["vertex"]
+    if not any(server.port == port for server in servers):
+        return None
+    info = vertex_service_account(f"http://127.0.0.1:{port}")
+    os.environ.setdefault(VERTEX_CREDENTIALS_SETTING, json.dumps(info))
+    key_file = Path(tempfile.mkdtemp(prefix="relay-dev-")) / "vertex-service-account.json"
+    key_file.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    print(f"  vertex key file        {key_file} (also in app setting {VERTEX_CREDENTIALS_SETTING})", flush=True)
+    return key_file.parent
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the relay against local provider emulators.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
@@ -61,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault(name, value)
     print("Starting provider emulators:", flush=True)
     servers = start_emulators()
+    key_directory = provide_vertex_credentials(servers)
     if not args.emulators_only:
         app = create_host(Path(APP_ROOT))
         relay = ThreadedServer(app, port=args.port, host="127.0.0.1").start()
@@ -80,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     stop.wait()
     for server in servers:
         server.stop()
+    if key_directory is not None:
+        shutil.rmtree(key_directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,6 +20,8 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.azure_openai import create_app as create_azure_emulator
+from devtools.emulators.vertex import VertexEmulator, make_service_account_info
+from devtools.emulators.vertex import create_app as create_vertex_emulator
 from devtools.local_host import APP_ROOT, build_asgi_app, import_function_app, route_prefix
 from devtools.threaded_server import ThreadedServer
 from shared.relay import Relay
@@ -160,4 +162,56 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-Collector = Callable[..., str]
+
+@contextmanager
+def serve_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> Iterator[str]:
+    """:func:`host_relay` as a context manager: yields its URL, then stops it cleanly."""
+    server = host_relay(config, environ)
+    try:
+        yield server.url
+    finally:
+        stop_relay(server)
+
+
+# ---------------------------------------------------------------- Vertex AI
+
+VERTEX_CREDENTIALS_SETTING = "VERTEX_TEST_CREDENTIALS"
+
+
+def vertex_backend(name: str, emulator_url: str, api: str = "openai", **overrides: Any) -> dict[str, Any]:
+    """A Vertex backend entry pointing at the emulator, authenticating with a key file in an app setting."""
+    return {
+        "name": name,
+        "provider": "vertex",
+        "project": "demo-project",
+        "location": "us-central1",
+        "model": overrides.pop("model", "gemini-2.0-flash-001"),
+        "api": api,
+        "endpoint_url": emulator_url,
+        "credentials_setting": VERTEX_CREDENTIALS_SETTING,
+        **overrides,
+    }
+
+
+def vertex_key_file(emulator_url: str) -> dict[str, str]:
+    """App settings holding a fresh service-account key whose token_uri is the emulator."""
+    info = make_service_account_info(token_uri=f"{emulator_url}/token")
+    return {VERTEX_CREDENTIALS_SETTING: json.dumps(info)}
+
+
+@pytest.fixture(scope="session")
+def vertex_emulator() -> Iterator[VertexEmulator]:
+    """The Vertex emulator, token endpoint included, shared by the session."""
+    emulator = create_vertex_emulator()
+    with ThreadedServer(emulator) as server:
+        emulator.url = server.url  # type: ignore[attr-defined]
+        yield emulator
+
+
+@pytest.fixture
+def vertex(vertex_emulator: VertexEmulator) -> Iterator[VertexEmulator]:
+    """The Vertex emulator with no per-model scenarios and an empty request log."""
+    vertex_emulator.book.clear()
+    vertex_emulator.recorder.clear()
+    yield vertex_emulator
+    vertex_emulator.book.clear()

@@ -33,6 +33,13 @@ logger = logging.getLogger(__name__)
 
 _URL = re.compile(r"https?://\S+")
 
+# Mid-stream error codes worth retrying: OpenAI's and Azure's, and the Google
+# canonical statuses Vertex's OpenAI-compatible endpoint reports.
+RETRYABLE_STREAM_CODES = frozenset(
+    {"rate_limit_exceeded", "429", "server_error", "InternalServerError", "500", "503"}
+    | {"resource_exhausted", "unavailable", "internal", "deadline_exceeded"}
+)
+
 
 def chat_params(request: ChatRequest, model: str) -> dict[str, Any]:
     """The SDK ``create`` arguments: the client's request aimed at ``model``.
@@ -55,9 +62,13 @@ async def open_chat_stream(client: AsyncOpenAI, params: dict[str, Any], backend:
         raw = await client.chat.completions.with_raw_response.create(**params)
     except openai.APIError as exc:
         raise upstream_error(exc, backend) from exc
+    return opened_stream(raw, backend)
+
+
+def opened_stream(raw: Any, backend: str) -> UpstreamStream:
+    """The upstream stream of a raw SDK response, keeping only the routing headers."""
     headers = {name: value for name, value in raw.headers.items() if name.lower() in ROUTING_HEADERS}
-    stream = raw.parse()
-    return UpstreamStream(events=chunk_events(stream, backend), headers=headers)
+    return UpstreamStream(events=chunk_events(raw.parse(), backend), headers=headers)
 
 
 async def chunk_events(stream: Any, backend: str) -> AsyncIterator[StreamEvent]:
@@ -127,9 +138,9 @@ def upstream_error(exc: openai.APIError, backend: str) -> RelayError:
         return _status_error(exc, backend)
     # An error frame inside an otherwise healthy stream.
     code = _error_code(exc.body) or "upstream_error"
-    retryable = code in {"rate_limit_exceeded", "429", "server_error", "InternalServerError", "500", "503"}
+    retryable = code in RETRYABLE_STREAM_CODES
     message = _error_message(exc.body) or exc.message
-    return UpstreamError(f"the upstream failed mid-stream: {_clean(message)}", code=code, retryable=retryable)
+    return UpstreamError(f"the upstream failed mid-stream: {client_message(message)}", code=code, retryable=retryable)
 
 
 def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
@@ -145,7 +156,7 @@ def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
             f"backend {backend} refused the relay's credentials", code="upstream_auth_failed", retryable=True
         )
     if status == 404:
-        logger.error("backend %s answered 404: check its endpoint, deployment and api_version", backend)
+        logger.error("backend %s answered 404: check its endpoint and model settings", backend)
         return UpstreamUnavailable(
             f"backend {backend} was not found upstream", code="upstream_not_found", retryable=True
         )
@@ -155,27 +166,40 @@ def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
         )
     code = _error_code(exc.body) or "upstream_rejected"
     message = _error_message(exc.body) or exc.message
-    return UpstreamRejected(_clean(message) or f"backend {backend} rejected the request", code=code)
+    return UpstreamRejected(client_message(message) or f"backend {backend} rejected the request", code=code)
 
 
-def _error_code(body: object) -> str | None:
+def _error_fields(body: object) -> Mapping[str, Any] | None:
+    """The error object of a body; Vertex wraps its error document in a one-element list."""
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping):
-            code = inner.get("code") or inner.get("type")
-            return str(code) if code else None
+            return inner
     return None
+
+
+def _error_code(body: object) -> str | None:
+    fields = _error_fields(body)
+    if fields is None:
+        return None
+    status = fields.get("status")
+    if isinstance(fields.get("code"), int) and isinstance(status, str) and status:
+        # Google's shape: ``code`` is the HTTP status, ``status`` the name worth reporting.
+        return status.lower()
+    code = fields.get("code") or fields.get("type")
+    return str(code) if code else None
 
 
 def _error_message(body: object) -> str | None:
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and isinstance(inner.get("message"), str):
-            return str(inner["message"])
+    fields = _error_fields(body)
+    if fields is not None and isinstance(fields.get("message"), str):
+        return str(fields["message"])
     return None
 
 
-def _clean(message: str) -> str:
+def client_message(message: str) -> str:
     """An upstream message fit for the client: no URLs, no SDK prefixes."""
     message = re.sub(r"^Error code: \d+ - ", "", message or "")
     return _URL.sub("[upstream url]", message)[:500]

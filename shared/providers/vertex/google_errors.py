@@ -1,0 +1,94 @@
+"""Google API error documents as relay errors.
+
+Google answers every failure with ``{"error": {"code", "message", "status",
+"details"}}``, where ``code`` is the HTTP status and ``status`` the canonical
+name (``RESOURCE_EXHAUSTED``). A streaming method wraps that document in a
+one-element JSON array, and a failure after the stream started arrives as an
+SSE event carrying the bare document.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ...errors import UpstreamError, UpstreamRateLimited, UpstreamRejected, UpstreamUnavailable
+from ...retry_after import retry_after_seconds
+from ..openai_compatible import client_message
+
+logger = logging.getLogger(__name__)
+
+# Canonical statuses worth trying again, on this backend later or on another now.
+RETRYABLE_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "ABORTED"})
+RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
+
+
+def error_fields(document: Any) -> Mapping[str, Any]:
+    """The inner error object of a Google error document, list-wrapped or not; empty if none."""
+    if isinstance(document, list) and len(document) == 1:
+        document = document[0]
+    if isinstance(document, Mapping):
+        inner = document.get("error", document)
+        if isinstance(inner, Mapping):
+            return inner
+    return {}
+
+
+def retry_delay(fields: Mapping[str, Any]) -> float | None:
+    """Seconds from a ``google.rpc.RetryInfo`` detail (``"retryDelay": "30s"``), if any."""
+    for detail in fields.get("details") or []:
+        if isinstance(detail, Mapping) and detail.get("@type") == RETRY_INFO:
+            match = _DURATION.match(str(detail.get("retryDelay", "")))
+            if match:
+                return float(match[1])
+    return None
+
+
+def status_error(status: int, document: Any, headers: Mapping[str, str], backend: str) -> UpstreamError:
+    """The relay error for a non-200 answer received before the stream started.
+
+    401 never reaches here: the caller renews its token and retries first.
+    """
+    fields = error_fields(document)
+    if status == 429:
+        retry_after = retry_after_seconds(headers)
+        return UpstreamRateLimited(
+            f"backend {backend} is rate limited",
+            retry_after=retry_after if retry_after is not None else retry_delay(fields),
+        )
+    if status in (401, 403):
+        logger.error("backend %s: Google refused the relay's credentials (HTTP %s)", backend, status)
+        return UpstreamUnavailable(
+            f"backend {backend} refused the relay's credentials", code="upstream_auth_failed", retryable=True
+        )
+    if status == 404:
+        logger.error("backend %s answered 404: check its project, location and model", backend)
+        return UpstreamUnavailable(
+            f"backend {backend} was not found upstream", code="upstream_not_found", retryable=True
+        )
+    if status == 408 or status >= 500:
+        return UpstreamUnavailable(
+            f"backend {backend} failed (HTTP {status})", retryable=True, retry_after=retry_after_seconds(headers)
+        )
+    message = client_message(str(fields.get("message") or "")) or f"backend {backend} rejected the request"
+    return UpstreamRejected(message, code=_code(fields) or "upstream_rejected")
+
+
+def stream_error(fields: Mapping[str, Any]) -> UpstreamError:
+    """An error event inside an otherwise healthy stream."""
+    status = str(fields.get("status") or "")
+    message = client_message(str(fields.get("message") or "")) or "unknown error"
+    return UpstreamError(
+        f"the upstream failed mid-stream: {message}",
+        code=_code(fields) or "upstream_error",
+        retryable=status in RETRYABLE_STATUSES,
+        retry_after=retry_delay(fields),
+    )
+
+
+def _code(fields: Mapping[str, Any]) -> str | None:
+    status = fields.get("status")
+    return status.lower() if isinstance(status, str) and status else None

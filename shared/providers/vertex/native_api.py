@@ -1,0 +1,123 @@
+"""Gemini's native ``streamGenerateContent?alt=sse``, over an async ``httpx2`` client.
+
+``httpx2`` is the HTTP client the ``openai`` SDK itself runs on, so the relay
+keeps one HTTP stack. The response is SSE framed with ``\\r\\n\\r\\n`` and has
+no ``[DONE]``: the stream is complete when the server ends the body after a
+chunk that carried ``finishReason``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+
+from ...chat_request import ChatRequest
+from ...errors import UpstreamTimeout, UpstreamUnavailable
+from ...events import StreamEvent
+from ...retry_after import ROUTING_HEADERS
+from ..base import UpstreamStream
+from .google_errors import error_fields, status_error, stream_error
+from .native_request import gemini_request
+from .native_response import ResponseTranslator
+from .settings import VertexSettings
+from .sse_decoder import SSEDecoder
+from .tokens import TokenRejected
+
+# As many concurrent streams per backend as the openai SDK allows by default.
+MAX_CONNECTIONS = 1000
+MAX_KEEPALIVE_CONNECTIONS = 100
+
+
+class NativeApi:
+    """The Gemini REST API of one backend; one connection pool shared by its streams."""
+
+    def __init__(self, settings: VertexSettings) -> None:
+        self._settings = settings
+        self._client = httpx2.AsyncClient(
+            timeout=httpx2.Timeout(None, connect=settings.connect_timeout_seconds),
+            limits=httpx2.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS),
+        )
+
+    def prepare(self, request: ChatRequest) -> bytes:
+        """The request body, translated once and reused by a retry."""
+        return json.dumps(gemini_request(request), ensure_ascii=False).encode()
+
+    async def send(self, body: bytes, token: str) -> UpstreamStream:
+        """Open the stream with ``token``; a 401 raises ``TokenRejected``."""
+        name = self._settings.name
+        request = self._client.build_request(
+            "POST",
+            self._settings.stream_url,
+            content=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"},
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx2.TimeoutException as exc:
+            raise UpstreamTimeout(f"backend {name} did not answer in time") from exc
+        except httpx2.TransportError as exc:
+            raise UpstreamUnavailable(f"backend {name} could not be reached") from exc
+        if response.status_code != 200:
+            await self._refuse(response)
+        headers = {key: value for key, value in response.headers.items() if key.lower() in ROUTING_HEADERS}
+        return UpstreamStream(events=native_events(response, name), headers=headers)
+
+    async def _refuse(self, response: httpx2.Response) -> None:
+        """Raise the error a non-200 answer stands for, after reading its small body."""
+        name = self._settings.name
+        try:
+            raw = await response.aread()
+        except httpx2.TransportError as exc:
+            raise UpstreamUnavailable(f"backend {name} failed (HTTP {response.status_code})") from exc
+        finally:
+            await response.aclose()
+        if response.status_code == 401:
+            raise TokenRejected(name)
+        raise status_error(response.status_code, _json_or_none(raw), response.headers, name)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+async def native_events(response: httpx2.Response, backend: str) -> AsyncIterator[StreamEvent]:
+    """Canonical events from the SSE body; the connection is released on every path."""
+    decoder = SSEDecoder()
+    translator = ResponseTranslator()
+    try:
+        async for chunk in response.aiter_bytes():
+            for sse in decoder.feed(chunk):
+                for event in translator.events(chunk_document(sse.data)):
+                    yield event
+        for sse in decoder.close():
+            for event in translator.events(chunk_document(sse.data)):
+                yield event
+    except httpx2.TransportError as exc:
+        raise UpstreamUnavailable(
+            f"the connection to backend {backend} was lost mid-stream", code="upstream_disconnected"
+        ) from exc
+    finally:
+        await response.aclose()
+    for event in translator.end():
+        yield event
+
+
+def chunk_document(data: str) -> dict[str, Any]:
+    """One event's JSON: a response chunk, or an error raised as a relay error."""
+    document = _json_or_none(data)
+    if not isinstance(document, dict):
+        raise UpstreamUnavailable(
+            "the upstream sent an event that is not a JSON object", code="upstream_protocol_error"
+        )
+    if "error" in document:
+        raise stream_error(error_fields(document))
+    return document
+
+
+def _json_or_none(raw: bytes | str) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
