@@ -7,6 +7,7 @@ Functions worker would serve — under uvicorn on a free port.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -19,8 +20,9 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.azure_openai import create_app as create_azure_emulator
-from devtools.local_host import APP_ROOT, build_asgi_app, import_function_app, route_prefix
+from devtools.local_host import APP_ROOT, build_asgi_app, function_app_of, import_app_module, route_prefix
 from devtools.threaded_server import ThreadedServer
+from shared.relay import Relay
 
 AZURE_TEST_KEY = "azure-test-key-9f8e7d6c5b4a"
 
@@ -40,13 +42,30 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+class RelayServer(ThreadedServer):
+    """A hosted relay that closes its upstream clients before its event loop ends.
+
+    Otherwise a pooled keep-alive connection to an emulator outlives the loop
+    and surfaces as an "unclosed transport" ResourceWarning, an error here.
+    """
+
+    def __init__(self, app: Any, relay: Relay) -> None:
+        super().__init__(app)
+        self.relay = relay
+
+    def stop(self) -> None:
+        if self.loop is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(self.relay.aclose(), self.loop).result(timeout=10)
+        super().stop()
+
+
 def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> ThreadedServer:
     """Import ``function_app.py`` with ``config`` and serve it on a free port."""
     values = {"RELAY_CONFIG": json.dumps(config), **(environ or {})}
     with patched_environ(values):
-        function_app = import_function_app(APP_ROOT / "function_app.py")
-    app = build_asgi_app(function_app, route_prefix(APP_ROOT / "host.json"))
-    return ThreadedServer(app).start()
+        module = import_app_module(APP_ROOT / "function_app.py")
+    app = build_asgi_app(function_app_of(module), route_prefix(APP_ROOT / "host.json"))
+    return RelayServer(app, module.relay).start()
 
 
 def azure_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, Any]:
