@@ -22,6 +22,12 @@ async def chat_completions(req: Request) -> Response:
     return await http_api.chat_completions(relay, req)
 
 
+@app.route(route="chat", methods=["POST"])
+async def chat(req: Request) -> Response:
+    """The typed-event SSE dialect for browsers: ``event: text_delta`` and friends."""
+    return await http_api.chat_events(relay, req)
+
+
 @app.route(route="v1/models", methods=["GET"])
 async def list_models(req: Request) -> Response:
     """The configured model aliases, in OpenAI's list format."""

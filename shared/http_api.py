@@ -11,7 +11,8 @@ import logging
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
 
-from .chat_request import ChatRequest, parse_chat_request
+from .chat_request import ChatRequest, parse_chat_request, parse_simple_chat_request
+from .dialects import typed_events
 from .dialects.openai_chat import ChunkEncoder, collect_completion, encode_stream, error_body
 from .dialects.sse import SSE_HEADERS, SSE_MEDIA_TYPE
 from .errors import InvalidRequest, PayloadTooLarge, RelayError
@@ -53,6 +54,27 @@ async def _completion_response(chat: ChatRequest, opened: OpenedStream) -> Respo
     except RelayError as exc:
         return error_response(exc, relay_headers(opened))
     return JSONResponse(document, headers=relay_headers(opened))
+
+
+async def chat_events(relay: Relay, request: Request) -> Response:
+    """``POST /chat``: the typed-event dialect; the same canonical stream, a second encoder.
+
+    Failures before the stream are the same OpenAI-style JSON as
+    ``/v1/chat/completions``, so a client needs one error path for both.
+    """
+    try:
+        chat = parse_simple_chat_request(await read_body(request, relay.config.limits.max_body_bytes))
+        opened = await relay.open(chat)
+    except RelayError as exc:
+        return error_response(exc)
+    except Exception:
+        logger.exception("unexpected failure while opening a typed-event stream")
+        return error_response(RelayError("the relay failed unexpectedly; please retry", code="internal_error"))
+    return StreamingResponse(
+        typed_events.encode_stream(guarded_events(opened.stream, opened.backend)),
+        media_type=SSE_MEDIA_TYPE,
+        headers={**SSE_HEADERS, **relay_headers(opened)},
+    )
 
 
 def list_models(relay: Relay) -> Response:
