@@ -59,7 +59,7 @@ class RelayServer(ThreadedServer):
         super().stop()
 
 
-def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> ThreadedServer:
+def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> RelayServer:
     """Import ``function_app.py`` with ``config`` and serve it on a free port."""
     values = {"RELAY_CONFIG": json.dumps(config), **(environ or {})}
     with patched_environ(values):

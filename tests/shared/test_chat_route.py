@@ -10,6 +10,7 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
+from tests.conftest import AZURE_TEST_KEY, azure_backend, host_relay
 from tests.shared.test_http_api import assert_openai_error
 
 URL = "/api/chat"
@@ -148,3 +149,27 @@ def test_upstream_rate_limit_before_the_stream_is_429_json(http: httpx.Client, a
 
 def test_the_get_method_is_not_a_chat(http: httpx.Client) -> None:
     assert http.get(URL).status_code == 405
+
+
+BODIES = {
+    URL: {"model": "azure", "prompt": "hi"},
+    "/api/v1/chat/completions": {"model": "azure", "messages": [{"role": "user", "content": "hi"}]},
+}
+
+
+@pytest.mark.parametrize("url", sorted(BODIES))
+def test_an_unexpected_failure_is_a_500_without_internals(
+    azure: AzureOpenAIEmulator, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    async def broken_open(request: object) -> None:
+        raise RuntimeError("secret internals")
+
+    config = {"backends": [azure_backend("east", azure.url)], "models": {"azure": ["east"]}}  # type: ignore[attr-defined]
+    server = host_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY})
+    monkeypatch.setattr(server.relay, "open", broken_open)
+    try:
+        response = httpx.post(f"{server.url}{url}", json=BODIES[url], timeout=10)
+    finally:
+        server.stop()
+    error = assert_openai_error(response, 500)
+    assert error["code"] == "internal_error" and "secret internals" not in response.text

@@ -9,7 +9,7 @@ import pytest
 
 from shared.chat_request import parse_simple_chat_request
 from shared.dialects.sse import HEARTBEAT
-from shared.dialects.typed_events import encode_event, encode_stream
+from shared.dialects.typed_events import encode_event, encode_stream, error_event
 from shared.errors import InvalidRequest
 from shared.events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
 
@@ -70,3 +70,11 @@ async def test_heartbeat_bytes_pass_through_in_place() -> None:
     frames = [frame async for frame in encode_stream(events())]
     assert frames[1] == HEARTBEAT
     assert [parse(frames[0])[0], parse(frames[2])[0]] == ["text_delta", "done"]
+
+
+def test_an_error_carries_the_upstream_retry_hint() -> None:
+    frame = error_event(StreamError("rate_limit_exceeded", "slow down", retryable=True, retry_after=2.5))
+    assert parse(frame) == (
+        "error",
+        {"code": "rate_limit_exceeded", "message": "slow down", "retryable": True, "retry_after": 2.5},
+    )
