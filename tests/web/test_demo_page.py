@@ -123,14 +123,14 @@ def test_stop_closes_the_upstream_connection(demo: DemoPage, azure: AzureOpenAIE
     slow = Scenario(chunks=120, delay_ms=50)
     long_text = "".join(slow.text_pieces())
     demo.send(inline_prompt(chunks=slow.chunks, delay_ms=slow.delay_ms))
-    demo.page.wait_for_function("(s) => document.querySelector(s).textContent.length >= 60", arg=LAST_ANSWER)
+    demo.page.wait_for_function("(s) => document.querySelector(s).textContent.length >= 40", arg=LAST_ANSWER)
     ARTIFACTS.mkdir(exist_ok=True)
     demo.page.screenshot(path=str(ARTIFACTS / "demo-midstream.png"), animations="disabled")
     demo.page.click("#stop")
     demo.wait_for("stopped")
     record = azure.recorder.records[-1]
     assert wait_until(lambda: record.client_disconnected, timeout=2), "the emulator never saw the upstream close"
-    assert record.frames_sent < 100
+    assert record.outcome == "disconnected" and record.frames_sent < len(long_text)
     partial = demo.answer()
     assert partial and long_text.startswith(partial) and partial != long_text
     assert demo.page.is_disabled("#stop") and demo.page.is_enabled("#send")
