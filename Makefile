@@ -4,8 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 7071
 STAMP := $(VENV)/.installed
+# npm ci writes node_modules/.package-lock.json; it is stale once the lock file is newer.
+WEB_STAMP := web/node_modules/.package-lock.json
 
-.PHONY: install dev serve emulators test pytest lint bench clean
+.PHONY: install webdeps dev serve emulators test pytest webtest lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +16,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+## make webdeps: web/'s npm packages (the openai SDK and TypeScript, for tests only)
+webdeps: $(WEB_STAMP)
 
 ## make dev: the relay on http://localhost:7071 with every provider emulator and a demo config
 dev: install
@@ -27,10 +36,14 @@ serve: install
 emulators: install
 	$(PY) -m devtools.dev --emulators-only
 
-## make test: lint, type-check and run the whole suite
-test: install lint pytest
+## make test: lint, type-check and run the whole suite (Python, Node, headless Chromium)
+test: install lint webtest pytest
 
-pytest: install
+## make webtest: the web client's node --test suite
+webtest: webdeps
+	cd web && npm test
+
+pytest: install webdeps
 	$(PY) -m coverage run -m pytest
 	$(PY) -m coverage report --fail-under=85
 
@@ -43,4 +56,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage web/node_modules test-artifacts

@@ -9,7 +9,7 @@ the app, so an invalid configuration stops the app with a clear message.
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
-from shared import http_api
+from shared import demo_ui, http_api
 from shared.relay import Relay
 
 relay = Relay.from_environment()
@@ -20,6 +20,24 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 async def chat_completions(req: Request) -> Response:
     """OpenAI-compatible chat completions, streamed as SSE or returned whole."""
     return await http_api.chat_completions(relay, req)
+
+
+@app.route(route="chat", methods=["POST"])
+async def chat(req: Request) -> Response:
+    """The typed-event SSE dialect for browsers: ``event: text_delta`` and friends."""
+    return await http_api.chat_events(relay, req)
+
+
+@app.route(route="ui", methods=["GET"])
+async def demo_page(req: Request) -> Response:
+    """The demo chat page."""
+    return demo_ui.page(req)
+
+
+@app.route(route="ui/{file}", methods=["GET"])
+async def demo_asset(req: Request) -> Response:
+    """The demo page's scripts and styles, from a fixed allow-list."""
+    return demo_ui.asset(req)
 
 
 @app.route(route="v1/models", methods=["GET"])

@@ -83,6 +83,17 @@ def provide_vertex_credentials(servers: list[ThreadedServer]) -> Path | None:
     return key_file.parent
 
 
+def try_lines(port: int) -> list[str]:
+    """What to try once the relay listens: the demo chat page, then a curl."""
+    return [
+        f"\nDemo chat page: http://localhost:{port}/api/ui",
+        "\nTry:",
+        f"  curl -N http://localhost:{port}/api/v1/chat/completions "
+        "-H 'Content-Type: application/json' "
+        "-d '{\"model\":\"azure\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}'",
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the relay against local provider emulators.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
@@ -101,12 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nRelay listening on http://localhost:{args.port}", flush=True)
         for line in describe_routes(app):
             print(f"  {line}", flush=True)
-        print(
-            f"\nTry:\n  curl -N http://localhost:{args.port}/api/v1/chat/completions "
-            "-H 'Content-Type: application/json' "
-            "-d '{\"model\":\"azure\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}'",
-            flush=True,
-        )
+        print("\n".join(try_lines(args.port)), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

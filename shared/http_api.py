@@ -8,12 +8,13 @@ the Python worker accepts once the streaming extension is loaded.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
 
-from .chat_request import ChatRequest, parse_chat_request
+from .chat_request import ChatRequest, parse_chat_request, parse_simple_chat_request
 from .client_disconnect import ClientDisconnected, unless_disconnected
+from .dialects import typed_events
 from .dialects.openai_chat import ChunkEncoder, collect_completion, encode_stream, error_body
 from .dialects.sse import SSE_HEADERS, SSE_MEDIA_TYPE
 from .errors import InvalidRequest, PayloadTooLarge, RelayError
@@ -29,9 +30,44 @@ CLIENT_CLOSED_REQUEST = 499
 
 async def chat_completions(relay: Relay, request: Request) -> Response:
     """``POST /v1/chat/completions``: stream or collect one chat completion."""
+    opened = await open_stream(relay, request, parse_chat_request)
+    if isinstance(opened, Response):
+        return opened
+    chat, stream, events = opened
+    if chat.stream:
+        return _stream_response(chat, stream, events)
+    return await _completion_response(chat, stream, events)
+
+
+async def chat_events(relay: Relay, request: Request) -> Response:
+    """``POST /chat``: the typed-event dialect; the same canonical stream, a second encoder.
+
+    Failures before the stream are the same OpenAI-style JSON as
+    ``/v1/chat/completions``, so a client needs one error path for both.
+    """
+    opened = await open_stream(relay, request, parse_simple_chat_request)
+    if isinstance(opened, Response):
+        return opened
+    _, stream, events = opened
+    return StreamingResponse(
+        typed_events.encode_stream(events),
+        media_type=SSE_MEDIA_TYPE,
+        headers={**SSE_HEADERS, **relay_headers(stream)},
+    )
+
+
+Opened = tuple[ChatRequest, OpenedStream, AsyncGenerator[StreamEvent | bytes, None]]
+
+
+async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], ChatRequest]) -> Opened | Response:
+    """Parse the body and open the upstream, or the error response to send instead.
+
+    Both dialects share this path: body limits, validation, failover, the
+    race against the client leaving, and the request's log line.
+    """
     trace = RequestTrace()
     try:
-        chat = parse_chat_request(await read_body(request, relay.config.limits.max_body_bytes))
+        chat = parse(await read_body(request, relay.config.limits.max_body_bytes))
         trace.alias, trace.stream = chat.model, chat.stream
         opened = await unless_disconnected(request.receive, relay.open(chat, trace))
     except ClientDisconnected:
@@ -41,13 +77,10 @@ async def chat_completions(relay: Relay, request: Request) -> Response:
         trace.finish(exc.code)
         return error_response(exc, attempts_header(trace.attempts))
     except Exception:
-        logger.exception("unexpected failure while opening a chat completion")
+        logger.exception("unexpected failure while opening a chat stream")
         trace.finish("internal_error")
         return error_response(RelayError("the relay failed unexpectedly; please retry", code="internal_error"))
-    events = traced_events(opened.events, trace)
-    if chat.stream:
-        return _stream_response(chat, opened, events)
-    return await _completion_response(chat, opened, events)
+    return chat, opened, traced_events(opened.events, trace)
 
 
 def _stream_response(

@@ -22,7 +22,7 @@ from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.azure_openai import create_app as create_azure_emulator
 from devtools.emulators.vertex import VertexEmulator, make_service_account_info
 from devtools.emulators.vertex import create_app as create_vertex_emulator
-from devtools.local_host import APP_ROOT, build_asgi_app, import_function_app, route_prefix
+from devtools.local_host import APP_ROOT, build_asgi_app, function_app_of, import_app_module, route_prefix
 from devtools.threaded_server import ThreadedServer
 from shared.relay import Relay
 
@@ -44,37 +44,30 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> ThreadedServer:
-    """Import ``function_app.py`` with ``config`` and serve it on a free port.
+class RelayServer(ThreadedServer):
+    """A hosted relay that closes its upstream clients before its event loop ends.
 
-    Stop it with :func:`stop_relay`, which also closes the relay's SDK clients.
+    Otherwise a pooled keep-alive connection to an emulator outlives the loop
+    and surfaces as an "unclosed transport" ResourceWarning, an error here.
     """
+
+    def __init__(self, app: Any, relay: Relay) -> None:
+        super().__init__(app)
+        self.relay = relay
+
+    def stop(self) -> None:
+        if self.loop is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(self.relay.aclose(), self.loop).result(timeout=10)
+        super().stop()
+
+
+def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> RelayServer:
+    """Import ``function_app.py`` with ``config`` and serve it on a free port."""
     values = {"RELAY_CONFIG": json.dumps(config), **(environ or {})}
     with patched_environ(values):
-        function_app = import_function_app(APP_ROOT / "function_app.py")
-    app = build_asgi_app(function_app, route_prefix(APP_ROOT / "host.json"))
-    server = ThreadedServer(app).start()
-    server.relay = hosted_relay(function_app)  # type: ignore[attr-defined]
-    return server
-
-
-def hosted_relay(function_app: Any) -> Relay:
-    """The ``Relay`` that a freshly imported ``function_app.py`` built."""
-    # get_functions() may only be called once per app, and the host already did.
-    builder = function_app._function_builders[0]
-    return builder._function.get_user_function().__globals__["relay"]  # type: ignore[no-any-return]
-
-
-def stop_relay(server: ThreadedServer) -> None:
-    """Close the relay's upstream connections on its own loop, then stop serving.
-
-    Without this, a relay stopped mid-session leaves pooled connections to the
-    emulators open, and the suite's warnings-as-errors reports them later.
-    """
-    relay: Relay = server.relay  # type: ignore[attr-defined]
-    if server.loop is not None and server.loop.is_running():
-        asyncio.run_coroutine_threadsafe(relay.aclose(), server.loop).result(timeout=10)
-    server.stop()
+        module = import_app_module(APP_ROOT / "function_app.py")
+    app = build_asgi_app(function_app_of(module), route_prefix(APP_ROOT / "host.json"))
+    return RelayServer(app, module.relay).start()
 
 
 def azure_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, Any]:
@@ -126,7 +119,7 @@ def relay_url(azure_emulator: AzureOpenAIEmulator) -> Iterator[str]:
     """
     server = host_relay(single_azure_config(azure_emulator), {"AZURE_TEST_KEY": AZURE_TEST_KEY})
     yield server.url
-    stop_relay(server)
+    server.stop()
 
 
 @pytest.fixture
@@ -134,7 +127,7 @@ def fresh_relay_url(azure_emulator: AzureOpenAIEmulator) -> Iterator[str]:
     """Like ``relay_url``, but a new relay for each test: no cooldown or open circuit carries over."""
     server = host_relay(single_azure_config(azure_emulator), {"AZURE_TEST_KEY": AZURE_TEST_KEY})
     yield server.url
-    stop_relay(server)
+    server.stop()
 
 
 @pytest.fixture
@@ -170,7 +163,7 @@ def serve_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None
     try:
         yield server.url
     finally:
-        stop_relay(server)
+        server.stop()
 
 
 # ---------------------------------------------------------------- Vertex AI

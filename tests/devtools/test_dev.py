@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
 from bench.processes import free_port, wait_for_port
+from devtools.dev import try_lines
 from devtools.emulators.scenario import DEFAULT_TEXT
 from devtools.local_host import APP_ROOT
 
@@ -52,3 +55,18 @@ def test_curl_streams_the_azure_alias(dev_url: str) -> None:
     )
     lines = result.stdout.decode().split("\n\n")
     assert lines[0].startswith("data: {") and "data: [DONE]" in lines
+
+
+def test_the_demo_page_is_served_and_announced(dev_url: str) -> None:
+    page = httpx.get(f"{dev_url}/api/ui", timeout=10)
+    assert page.status_code == 200 and "ui/demo.js" in page.text
+    port = dev_url.rsplit(":", 1)[1]
+    assert f"Demo chat page: http://localhost:{port}/api/ui" in "\n".join(try_lines(int(port)))
+
+
+def test_the_typed_event_route_streams_the_azure_alias(dev_url: str) -> None:
+    with httpx.stream("POST", f"{dev_url}/api/chat", json={"model": "azure", "prompt": "Hi"}, timeout=30) as response:
+        body = response.read().decode()
+    deltas = [json.loads(line[6:])["content"] for line in body.split("\n") if line.startswith('data: {"content"')]
+    assert "".join(deltas) == DEFAULT_TEXT
+    assert body.endswith('event: done\ndata: {"finish_reason":"stop"}\n\n')

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from tests.conftest import AZURE_TEST_KEY, azure_backend, host_relay, stop_relay
+from tests.conftest import AZURE_TEST_KEY, azure_backend, host_relay
 
 URL = "/api/v1/chat/completions"
 BACKENDS = ("primary", "secondary", "tertiary")
@@ -35,7 +35,7 @@ def pool(azure: AzureOpenAIEmulator) -> Iterator[httpx.Client]:
     server = host_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY})
     with httpx.Client(base_url=server.url, timeout=30) as http:
         yield http
-    stop_relay(server)
+    server.stop()
 
 
 def ask(http: httpx.Client, prompt: str = "hi", stream: bool = True) -> httpx.Response:

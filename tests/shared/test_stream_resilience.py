@@ -20,7 +20,7 @@ import pytest
 
 from devtools.emulators.recorder import Recorder, RequestRecord
 from devtools.emulators.scenario import inline_prompt
-from tests.conftest import AZURE_TEST_KEY, azure_backend, host_relay, stop_relay
+from tests.conftest import AZURE_TEST_KEY, azure_backend, host_relay
 
 MODEL = "resilience"
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -78,7 +78,7 @@ def relay_for(request: pytest.FixtureRequest, provider: ProviderCase) -> Iterato
 
     yield start
     for server in servers:
-        stop_relay(server)
+        server.stop()
 
 
 class RawClient:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
 
 from shared.chat_request import parse_simple_chat_request
-from shared.dialects.typed_events import encode_event
+from shared.dialects.sse import HEARTBEAT
+from shared.dialects.typed_events import encode_event, encode_stream, error_event
 from shared.errors import InvalidRequest
-from shared.events import Finish, ReasoningDelta, StreamError, TextDelta, ToolCallDelta, Usage
+from shared.events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
 
 
 def parse(frame: bytes) -> tuple[str, dict[str, object]]:
@@ -56,3 +58,23 @@ def test_prompt_becomes_one_user_message() -> None:
 def test_bad_bodies_are_named(body: bytes, fragment: str) -> None:
     with pytest.raises(InvalidRequest, match=fragment):
         parse_simple_chat_request(body)
+
+
+@pytest.mark.anyio
+async def test_heartbeat_bytes_pass_through_in_place() -> None:
+    async def events() -> AsyncIterator[StreamEvent | bytes]:
+        yield TextDelta("a")
+        yield HEARTBEAT
+        yield Finish("stop")
+
+    frames = [frame async for frame in encode_stream(events())]
+    assert frames[1] == HEARTBEAT
+    assert [parse(frames[0])[0], parse(frames[2])[0]] == ["text_delta", "done"]
+
+
+def test_an_error_carries_the_upstream_retry_hint() -> None:
+    frame = error_event(StreamError("rate_limit_exceeded", "slow down", retryable=True, retry_after=2.5))
+    assert parse(frame) == (
+        "error",
+        {"code": "rate_limit_exceeded", "message": "slow down", "retryable": True, "retry_after": 2.5},
+    )

@@ -1,0 +1,78 @@
+"""Fixtures for tests that run real clients: headless Chromium and Node.
+
+The browser is the system's Chromium driven by Playwright over CDP; its
+profile is a fresh temporary user-data-dir that Playwright creates per launch.
+A missing browser or Node fails these tests loudly: they are part of
+``make test`` and must never be skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Error, Page, sync_playwright
+
+from devtools.local_host import APP_ROOT
+
+WEB_ROOT = APP_ROOT / "web"
+ARTIFACTS = APP_ROOT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The Chromium binary; its absence is a failure, not a skip."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install it with 'apt-get install chromium' "
+            "(.ci/run does) or point CHROMIUM at a binary",
+            pytrace=False,
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Browser]:
+    """One headless Chromium per test module."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browsing context; an uncaught error in the page fails the test."""
+    context = browser.new_context(viewport={"width": 1000, "height": 720})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    errors: list[Error] = []
+    tab.on("pageerror", lambda error: errors.append(error))
+    yield tab
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """The ``node`` binary, with web/'s npm packages installed."""
+    found = shutil.which("node")
+    if found is None:
+        pytest.fail("node not found: install Node.js 20 or later", pytrace=False)
+    if not (WEB_ROOT / "node_modules" / "openai").is_dir():
+        pytest.fail("web/node_modules is missing: run 'make webdeps' (npm ci in web/)", pytrace=False)
+    return found
