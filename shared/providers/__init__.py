@@ -6,9 +6,9 @@ translation; nothing outside ``shared/providers`` knows a provider's wire format
 
 from __future__ import annotations
 
-from . import azure_openai
+from . import azure_openai, bedrock
 from .base import ProviderSpec
 
-PROVIDERS: dict[str, ProviderSpec] = {spec.name: spec for spec in (azure_openai.SPEC,)}
+PROVIDERS: dict[str, ProviderSpec] = {spec.name: spec for spec in (azure_openai.SPEC, bedrock.SPEC)}
 
 __all__ = ["PROVIDERS", "ProviderSpec"]

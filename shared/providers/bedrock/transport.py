@@ -1,0 +1,210 @@
+"""ConverseStream over an async connection: boto3 builds and signs, aiohttp sends, botocore decodes.
+
+boto3 is synchronous: reading a stream with it ties up one thread per open
+stream for the stream's whole life. Instead, boto3 does everything up to the
+socket — parameter validation, serialisation, endpoint resolution, the
+credential chain and SigV4 or Bedrock API key auth — and hands back the
+signed request from its ``before-send`` hook, unsent. That step takes a
+fraction of a millisecond and runs in a worker thread, because refreshing
+credentials may block on the network. The request then goes out on an
+``aiohttp`` connection pool (as aiobotocore does) and the body is decoded as
+it arrives with botocore's own event stream decoder. No thread is held while
+a stream is open, so concurrency is bounded by ``max_connections`` rather
+than by a thread pool; the README's Benchmarks section has the measurements
+behind this choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+import boto3
+from botocore.config import Config
+from botocore.eventstream import EventStreamBuffer, EventStreamMessage, ParserError
+from botocore.exceptions import (
+    BotoCoreError,
+    CredentialRetrievalError,
+    NoAuthTokenError,
+    NoCredentialsError,
+    ParamValidationError,
+    PartialCredentialsError,
+    TokenRetrievalError,
+)
+from botocore.parsers import create_parser
+from yarl import URL
+
+from ...errors import InvalidRequest, RelayError, UpstreamError, UpstreamUnavailable
+from .failures import client_message, open_failure, stream_exception, transport_failure
+from .settings import BedrockSettings, explicit_credentials
+
+OPERATION = "ConverseStream"
+CREDENTIAL_FAILURES = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    CredentialRetrievalError,
+    NoAuthTokenError,
+    TokenRetrievalError,
+)
+
+ConverseEvent = tuple[str, dict[str, Any]]
+
+
+class _Signed(Exception):
+    """Carries the signed request out of botocore, which would otherwise send it."""
+
+    def __init__(self, request: Any) -> None:
+        super().__init__("signed")
+        self.request = request
+
+
+def _hand_back(request: Any, **_: Any) -> None:
+    raise _Signed(request)
+
+
+class ConverseClient:
+    """One backend's boto3 client (for signing) and HTTP connection pool (for streaming)."""
+
+    def __init__(self, settings: BedrockSettings, environ: Mapping[str, str]) -> None:
+        self.backend = settings.name
+        self._boto = boto3.session.Session().client(
+            "bedrock-runtime",
+            region_name=settings.region,
+            endpoint_url=settings.endpoint_url,
+            config=Config(
+                retries={"total_max_attempts": 1},  # the router retries, on another backend
+                connect_timeout=settings.connect_timeout_seconds,
+                read_timeout=settings.read_timeout_seconds,
+                max_pool_connections=settings.max_connections,
+            ),
+            **explicit_credentials(settings, environ),
+        )
+        self._boto.meta.events.register_first(f"before-send.bedrock-runtime.{OPERATION}", _hand_back)
+        service = self._boto.meta.service_model
+        self._error_parser = create_parser(service.protocol)
+        self._output_shape = service.operation_model(OPERATION).output_shape
+        self._settings = settings
+        self._ca_bundle = environ.get("AWS_CA_BUNDLE")
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self, params: dict[str, Any]) -> aiohttp.ClientResponse:
+        """Send ConverseStream and wait for the status line; a refusal raises a typed error."""
+        signed = await asyncio.to_thread(self.sign, params)
+        headers = {name: _text(value) for name, value in signed.headers.items()}
+        try:
+            # encoded=True: the path goes out exactly as signed (model ids hold %3A and %2F).
+            response = await self._pool().request(
+                signed.method, URL(signed.url, encoded=True), headers=headers, data=signed.body
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise transport_failure(exc, self.backend, streaming=False) from exc
+        if response.status != 200:
+            raise await self._refusal(response)
+        return response
+
+    def _pool(self) -> aiohttp.ClientSession:
+        """The connection pool, made on first use: aiohttp sessions belong to the running event loop."""
+        if self._session is None:
+            settings = self._settings
+            ssl_context = ssl.create_default_context(cafile=self._ca_bundle) if self._ca_bundle else True
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=settings.max_connections, ssl=ssl_context),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=settings.connect_timeout_seconds, sock_read=settings.read_timeout_seconds
+                ),
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding",),
+                trust_env=True,
+            )
+        return self._session
+
+    def sign(self, params: dict[str, Any]) -> Any:
+        """The request boto3 would send for ``converse_stream(**params)``, signed; blocking."""
+        try:
+            self._boto.converse_stream(**params)
+        except _Signed as signed:
+            return signed.request
+        except ParamValidationError as exc:
+            raise InvalidRequest(f"the request cannot be sent to Bedrock: {exc}") from exc
+        except CREDENTIAL_FAILURES as exc:
+            raise UpstreamUnavailable(
+                f"backend {self.backend} has no usable AWS credentials", code="upstream_auth_failed", retryable=True
+            ) from exc
+        except BotoCoreError as exc:
+            raise UpstreamUnavailable(f"backend {self.backend} could not prepare the request") from exc
+        raise AssertionError("botocore sent the request past the before-send hook")  # pragma: no cover
+
+    async def _refusal(self, response: aiohttp.ClientResponse) -> UpstreamError:
+        """The typed error for a non-200 answer, parsed the way boto3 parses it."""
+        try:
+            body = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return transport_failure(exc, self.backend, streaming=False)
+        finally:
+            response.close()
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        parsed = self._error_parser.parse(
+            {"status_code": response.status, "headers": headers, "body": body}, self._output_shape
+        )
+        error = parsed.get("Error", {})
+        code = str(error.get("Code") or response.status)
+        return open_failure(response.status, code, str(error.get("Message") or ""), headers, self.backend)
+
+    async def aclose(self) -> None:
+        """Close the connection pool and the boto3 client."""
+        if self._session is not None:
+            await self._session.close()
+        self._boto.close()
+
+
+async def converse_events(response: aiohttp.ClientResponse, backend: str) -> AsyncIterator[ConverseEvent]:
+    """``(event type, body)`` for each event message, as its bytes arrive.
+
+    Exception messages raise the matching relay error; a broken connection or
+    corrupt framing raises ``UpstreamUnavailable``.
+    """
+    buffer = EventStreamBuffer()
+    try:
+        async for chunk in response.content.iter_any():
+            buffer.add_data(chunk)
+            for message in buffer:
+                yield event_of(message)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise transport_failure(exc, backend, streaming=True) from exc
+    except (ParserError, ValueError) as exc:
+        raise UpstreamUnavailable(
+            f"backend {backend} sent a malformed event stream", code="upstream_protocol_error"
+        ) from exc
+
+
+def event_of(message: EventStreamMessage) -> ConverseEvent:
+    """One decoded message as ``(event type, JSON body)``, or the error it carries."""
+    headers = message.headers
+    kind = headers.get(":message-type")
+    if kind == "event":
+        return str(headers[":event-type"]), json.loads(message.payload)
+    if kind == "exception":
+        raise stream_exception(str(headers.get(":exception-type")), _message(message.payload))
+    raise _stream_error(headers)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _stream_error(headers: Mapping[str, Any]) -> RelayError:
+    code = str(headers.get(":error-code") or "upstream_error")
+    message = client_message(str(headers.get(":error-message") or "unknown error"))
+    return UpstreamUnavailable(f"the upstream failed mid-stream: {message}", code=code)
+
+
+def _message(payload: bytes) -> str:
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return payload.decode("utf-8", "replace")
+    return str(document.get("message") or document.get("Message") or "") if isinstance(document, dict) else ""
