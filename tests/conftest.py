@@ -7,8 +7,11 @@ Functions worker would serve — under uvicorn on a free port.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +22,8 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.azure_openai import create_app as create_azure_emulator
+from devtools.emulators.bedrock import BedrockEmulator
+from devtools.emulators.bedrock import create_app as create_bedrock_emulator
 from devtools.local_host import APP_ROOT, build_asgi_app, import_function_app, route_prefix
 from devtools.threaded_server import ThreadedServer
 
@@ -118,3 +123,82 @@ def anyio_backend() -> str:
 
 
 Collector = Callable[..., str]
+
+
+# --- Bedrock -------------------------------------------------------------------------
+
+BEDROCK_MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+BEDROCK_ENV = {"BEDROCK_TEST_KEY_ID": "AKIDBEDROCKTEST", "BEDROCK_TEST_SECRET": "bedrock-test-secret-5e4d3c2b1a"}
+
+
+def bedrock_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, Any]:
+    """A Bedrock backend entry pointing at the emulator, keys from BEDROCK_ENV's settings."""
+    return {
+        "name": name,
+        "provider": "bedrock",
+        "model_id": BEDROCK_MODEL,
+        "region": "us-east-1",
+        "endpoint_url": emulator_url,
+        "access_key_id_setting": "BEDROCK_TEST_KEY_ID",
+        "secret_access_key_setting": "BEDROCK_TEST_SECRET",
+        **overrides,
+    }
+
+
+@contextmanager
+def closing_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> Iterator[ThreadedServer]:
+    """``host_relay``, closing the relay's SDK clients on its own loop before the server stops.
+
+    The Bedrock adapter's aiohttp pool warns when garbage collected unclosed,
+    which the suite's warnings-as-errors would report against a later test.
+    """
+    values = {"RELAY_CONFIG": json.dumps(config), **(environ or {})}
+    spec = importlib.util.spec_from_file_location(f"function_app_{uuid.uuid4().hex[:8]}", APP_ROOT / "function_app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    with patched_environ(values):
+        spec.loader.exec_module(module)
+    server = ThreadedServer(build_asgi_app(module.app, route_prefix(APP_ROOT / "host.json"))).start()
+    relay = module.relay
+    try:
+        yield server
+    finally:
+        assert server.loop is not None
+        asyncio.run_coroutine_threadsafe(relay.aclose(), server.loop).result(timeout=10)
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def bedrock_emulator() -> Iterator[BedrockEmulator]:
+    """The Bedrock emulator, shared by the session; scenarios reset per test."""
+    emulator = create_bedrock_emulator()
+    with ThreadedServer(emulator) as server:
+        emulator.url = server.url  # type: ignore[attr-defined]
+        yield emulator
+
+
+@pytest.fixture
+def bedrock(bedrock_emulator: BedrockEmulator) -> Iterator[BedrockEmulator]:
+    """The Bedrock emulator with no per-model scenarios and an empty request log."""
+    bedrock_emulator.book.clear()
+    bedrock_emulator.recorder.clear()
+    yield bedrock_emulator
+    bedrock_emulator.book.clear()
+
+
+@pytest.fixture(scope="session")
+def bedrock_relay_url(bedrock_emulator: BedrockEmulator) -> Iterator[str]:
+    """A relay whose alias ``bedrock`` is one Bedrock model on the emulator."""
+    config = {
+        "backends": [bedrock_backend("bedrock-east", bedrock_emulator.url)],  # type: ignore[attr-defined]
+        "models": {"bedrock": ["bedrock-east"]},
+    }
+    with closing_relay(config, BEDROCK_ENV) as server:
+        yield server.url
+
+
+@pytest.fixture
+def bedrock_client(bedrock_relay_url: str) -> Iterator[openai.OpenAI]:
+    """The real OpenAI SDK pointed at the Bedrock relay."""
+    with openai.OpenAI(base_url=f"{bedrock_relay_url}/api/v1", api_key="relay-client-key", max_retries=0) as sdk:
+        yield sdk
