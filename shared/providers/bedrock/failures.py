@@ -16,6 +16,7 @@ reported as ``upstream_auth_failed``, retryable on another backend.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -83,6 +84,24 @@ def stream_exception(exception_type: str, message: str) -> RelayError:
     """An exception message inside the event stream; it ends the client's stream."""
     error_type, code, retryable = STREAM_EXCEPTIONS.get(exception_type, (UpstreamError, "upstream_error", False))
     return error_type(f"the upstream failed mid-stream: {client_message(message)}", code=code, retryable=retryable)
+
+
+def stream_error(headers: Mapping[str, object]) -> RelayError:
+    """A generic ``error`` message (``:error-code``, ``:error-message``) inside the event stream."""
+    code = str(headers.get(":error-code") or "upstream_error")
+    message = client_message(str(headers.get(":error-message") or "unknown error"))
+    return UpstreamUnavailable(f"the upstream failed mid-stream: {message}", code=code)
+
+
+def exception_message(payload: bytes) -> str:
+    """The human message of an exception message's payload, JSON or not."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return payload.decode("utf-8", "replace")
+    if not isinstance(document, dict):
+        return ""
+    return str(document.get("message") or document.get("Message") or "")
 
 
 def transport_failure(exc: aiohttp.ClientError | TimeoutError, backend: str, *, streaming: bool) -> UpstreamError:

@@ -10,11 +10,14 @@ until the upstream ends: ``Finish`` is always the last event.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from ...errors import UpstreamUnavailable
 from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
+from .eventstream import Message
+from .failures import exception_message, stream_error, stream_exception
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,16 @@ class ConverseTranslator:
     def __init__(self) -> None:
         self._tools: dict[int, int] = {}
         self._finish: str | None = None
+
+    def message_events(self, message: Message) -> list[StreamEvent]:
+        """The canonical events of one decoded message; exception messages raise the matching relay error."""
+        headers = message.headers
+        message_type = headers.get(":message-type")
+        if message_type == "event":
+            return self.feed(str(headers.get(":event-type")), json.loads(message.payload))
+        if message_type == "exception":
+            raise stream_exception(str(headers.get(":exception-type")), exception_message(message.payload))
+        raise stream_error(headers)
 
     def feed(self, kind: str, body: dict[str, Any]) -> list[StreamEvent]:
         """The canonical events for one Converse event (often one, sometimes none)."""

@@ -1,4 +1,4 @@
-"""ConverseStream over an async connection: boto3 builds and signs, aiohttp sends, botocore decodes.
+"""ConverseStream over an async connection: boto3 builds and signs, aiohttp sends.
 
 boto3 is synchronous: reading a stream with it ties up one thread per open
 stream for the stream's whole life. Instead, boto3 does everything up to the
@@ -8,7 +8,7 @@ signed request from its ``before-send`` hook, unsent. That step takes a
 fraction of a millisecond and runs in a worker thread, because refreshing
 credentials may block on the network. The request then goes out on an
 ``aiohttp`` connection pool (as aiobotocore does) and the body is decoded as
-it arrives with botocore's own event stream decoder. No thread is held while
+it arrives (:mod:`.eventstream`). No thread is held while
 a stream is open, so concurrency is bounded by ``max_connections`` rather
 than by a thread pool; the README's Benchmarks section has the measurements
 behind this choice.
@@ -17,15 +17,13 @@ behind this choice.
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 import boto3
 from botocore.config import Config
-from botocore.eventstream import EventStreamBuffer, EventStreamMessage, ParserError
 from botocore.exceptions import (
     BotoCoreError,
     CredentialRetrievalError,
@@ -38,8 +36,8 @@ from botocore.exceptions import (
 from botocore.parsers import create_parser
 from yarl import URL
 
-from ...errors import InvalidRequest, RelayError, UpstreamError, UpstreamUnavailable
-from .failures import client_message, open_failure, stream_exception, transport_failure
+from ...errors import InvalidRequest, UpstreamError, UpstreamUnavailable
+from .failures import open_failure, transport_failure
 from .settings import BedrockSettings, explicit_credentials
 
 OPERATION = "ConverseStream"
@@ -50,8 +48,6 @@ CREDENTIAL_FAILURES = (
     NoAuthTokenError,
     TokenRetrievalError,
 )
-
-ConverseEvent = tuple[str, dict[str, Any]]
 
 
 class _Signed(Exception):
@@ -161,50 +157,5 @@ class ConverseClient:
         self._boto.close()
 
 
-async def converse_events(response: aiohttp.ClientResponse, backend: str) -> AsyncIterator[ConverseEvent]:
-    """``(event type, body)`` for each event message, as its bytes arrive.
-
-    Exception messages raise the matching relay error; a broken connection or
-    corrupt framing raises ``UpstreamUnavailable``.
-    """
-    buffer = EventStreamBuffer()
-    try:
-        async for chunk in response.content.iter_any():
-            buffer.add_data(chunk)
-            for message in buffer:
-                yield event_of(message)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise transport_failure(exc, backend, streaming=True) from exc
-    except (ParserError, ValueError) as exc:
-        raise UpstreamUnavailable(
-            f"backend {backend} sent a malformed event stream", code="upstream_protocol_error"
-        ) from exc
-
-
-def event_of(message: EventStreamMessage) -> ConverseEvent:
-    """One decoded message as ``(event type, JSON body)``, or the error it carries."""
-    headers = message.headers
-    kind = headers.get(":message-type")
-    if kind == "event":
-        return str(headers[":event-type"]), json.loads(message.payload)
-    if kind == "exception":
-        raise stream_exception(str(headers.get(":exception-type")), _message(message.payload))
-    raise _stream_error(headers)
-
-
 def _text(value: str | bytes) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
-
-
-def _stream_error(headers: Mapping[str, Any]) -> RelayError:
-    code = str(headers.get(":error-code") or "upstream_error")
-    message = client_message(str(headers.get(":error-message") or "unknown error"))
-    return UpstreamUnavailable(f"the upstream failed mid-stream: {message}", code=code)
-
-
-def _message(payload: bytes) -> str:
-    try:
-        document = json.loads(payload)
-    except ValueError:
-        return payload.decode("utf-8", "replace")
-    return str(document.get("message") or document.get("Message") or "") if isinstance(document, dict) else ""

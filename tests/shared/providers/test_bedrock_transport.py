@@ -1,71 +1,104 @@
-"""The event stream reader's edges: corrupt framing, error messages, timeouts, local validation."""
+"""Reading a ConverseStream body: corrupt framing, exception messages, timeouts, local validation."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from botocore.eventstream import EventStreamMessage
 
 from devtools.emulators.bedrock import BedrockEmulator
-from devtools.emulators.eventstream import encode_message, event_frame
+from devtools.emulators.eventstream import encode_message, event_frame, exception_frame
 from devtools.emulators.scenario import inline_prompt
 from shared.errors import RelayError, UpstreamUnavailable
-from shared.providers.bedrock.transport import converse_events, event_of
+from shared.events import Finish, TextDelta
+from shared.providers.bedrock.adapter import CanonicalEvents
+from shared.providers.bedrock.eventstream import Message
+from shared.providers.bedrock.response import ConverseTranslator
 from tests.conftest import BEDROCK_ENV, bedrock_backend, closing_relay
 
 
 class FakeContent:
-    """Just enough of ``aiohttp.ClientResponse.content`` to feed bytes in pieces."""
+    """Just enough of ``aiohttp.ClientResponse.content``: hands out the pieces, then b"" for the end."""
 
     def __init__(self, pieces: list[bytes]) -> None:
-        self._pieces = pieces
+        self._pieces = list(pieces)
 
-    async def iter_any(self) -> AsyncIterator[bytes]:
-        for piece in self._pieces:
-            yield piece
+    async def readany(self) -> bytes:
+        return self._pieces.pop(0) if self._pieces else b""
 
 
 class FakeResponse:
     def __init__(self, pieces: list[bytes]) -> None:
         self.content = FakeContent(pieces)
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
 
 
-async def read_all(pieces: list[bytes]) -> list[tuple[str, dict[str, Any]]]:
-    return [event async for event in converse_events(FakeResponse(pieces), "east")]  # type: ignore[arg-type]
+async def read_all(response: FakeResponse) -> list[Any]:
+    return [event async for event in CanonicalEvents(response, "east")]  # type: ignore[arg-type]
 
 
-def test_frames_split_anywhere_are_reassembled() -> None:
-    data = event_frame("messageStart", {"role": "assistant"}) + event_frame("messageStop", {"stopReason": "end_turn"})
-    events = asyncio.run(read_all([data[i : i + 3] for i in range(0, len(data), 3)]))
-    assert [kind for kind, _ in events] == ["messageStart", "messageStop"]
-    assert events[1][1]["stopReason"] == "end_turn"
+TEXT = event_frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "hi"}})
+STOP = event_frame("messageStop", {"stopReason": "end_turn"})
+
+
+def test_events_from_frames_split_anywhere() -> None:
+    data = TEXT + STOP
+    response = FakeResponse([data[i : i + 3] for i in range(0, len(data), 3)])
+    assert asyncio.run(read_all(response)) == [TextDelta("hi"), Finish("stop")]
+    assert response.closed >= 1
 
 
 @pytest.mark.parametrize(
-    "corrupt",
+    "pieces",
     [
-        pytest.param(lambda frame: frame[:-1] + bytes([frame[-1] ^ 1]), id="message checksum"),
-        pytest.param(lambda frame: frame[:9] + bytes([frame[9] ^ 1]) + frame[10:], id="prelude checksum"),
+        pytest.param([TEXT[:-1] + bytes([TEXT[-1] ^ 1])], id="message checksum"),
+        pytest.param([TEXT[:9] + bytes([TEXT[9] ^ 1]) + TEXT[10:]], id="prelude checksum"),
         pytest.param(
-            lambda _: encode_message({":message-type": "event", ":event-type": "messageStart"}, b"{not json"),
-            id="payload is not JSON",
+            [encode_message({":message-type": "event", ":event-type": "messageStop"}, b"{oops")], id="not JSON"
         ),
+        pytest.param([TEXT, STOP[:20]], id="ends inside a message"),
     ],
 )
-def test_corrupt_framing_is_a_protocol_error(corrupt: Any) -> None:
-    frame = corrupt(event_frame("messageStart", {"role": "assistant"}))
+def test_corrupt_or_cut_framing_is_a_protocol_error(pieces: list[bytes]) -> None:
+    response = FakeResponse(pieces)
     with pytest.raises(UpstreamUnavailable) as caught:
-        asyncio.run(read_all([frame]))
+        asyncio.run(read_all(response))
     assert caught.value.code == "upstream_protocol_error" and caught.value.retryable
+    assert response.closed >= 1
 
 
-def message(headers: dict[str, Any], payload: bytes) -> EventStreamMessage:
-    return EventStreamMessage(prelude=None, headers=headers, payload=payload, crc=0)
+def test_events_before_an_exception_in_the_same_segment_are_delivered_first() -> None:
+    seen: list[Any] = []
+
+    async def read() -> None:
+        async for event in CanonicalEvents(FakeResponse([TEXT + exception_frame("throttlingException", "slow")]), "e"):  # type: ignore[arg-type]
+            seen.append(event)
+
+    with pytest.raises(RelayError, match="slow"):
+        asyncio.run(read())
+    assert seen == [TextDelta("hi")]
+
+
+def test_end_before_message_stop_is_truncation() -> None:
+    with pytest.raises(UpstreamUnavailable) as caught:
+        asyncio.run(read_all(FakeResponse([TEXT])))
+    assert caught.value.code == "upstream_truncated"
+
+
+def test_closing_before_reading_releases_the_connection() -> None:
+    response = FakeResponse([TEXT, STOP])
+    asyncio.run(CanonicalEvents(response, "east").aclose())  # type: ignore[arg-type]
+    assert response.closed == 1
+
+
+def message(headers: dict[str, Any], payload: bytes) -> Message:
+    return Message(headers, payload)
 
 
 def exception(kind: str) -> dict[str, str]:
@@ -78,13 +111,14 @@ def exception(kind: str) -> dict[str, str]:
         (exception("throttlingException"), b'{"message":"slow"}', "rate_limit_exceeded", "slow"),
         (exception("internalServerException"), b"plain words", "upstream_unavailable", "plain words"),
         (exception("validationException"), b'{"Message":"bad"}', "upstream_rejected", "bad"),
+        (exception("modelStreamErrorException"), b"[]", "model_stream_error", ""),
         ({":message-type": "error", ":error-code": "Failure", ":error-message": "oops"}, b"", "Failure", "oops"),
         ({":message-type": "error"}, b"", "upstream_error", "unknown error"),
     ],
 )
 def test_exception_and_error_messages_raise(headers: dict[str, Any], payload: bytes, code: str, text: str) -> None:
     with pytest.raises(RelayError) as caught:
-        event_of(message(headers, payload))
+        ConverseTranslator().message_events(message(headers, payload))
     assert caught.value.code == code
     assert caught.value.message == f"the upstream failed mid-stream: {text}"
 
