@@ -8,11 +8,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from . import ttfb
+from . import bedrock_concurrency, ttfb
 from .report import Row, render
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "ttfb": ttfb.run,
+    "bedrock_concurrency": bedrock_concurrency.run,
 }
 
 
