@@ -8,12 +8,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from . import bedrock_concurrency, ttfb
+from . import bedrock_concurrency, bedrock_designs, ttfb
 from .report import Row, render
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "ttfb": ttfb.run,
     "bedrock_concurrency": bedrock_concurrency.run,
+    "bedrock_designs": bedrock_designs.run,
 }
 
 

@@ -15,13 +15,13 @@ cost of getting Bedrock events onto the event loop.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
 import threading
 import time
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import boto3
 from botocore.config import Config
@@ -33,7 +33,7 @@ from shared.providers.bedrock.request import converse_params
 from shared.providers.bedrock.settings import BedrockSettings
 
 from .processes import started_server
-from .report import Row
+from .report import Row, render
 
 MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 KEYS = {"aws_access_key_id": "AKIDBENCHEXAMPLE", "aws_secret_access_key": "bench-only-secret"}
@@ -60,8 +60,9 @@ class GapClock:
         self._last = now
 
 
-async def reader_threads(url: str, params: dict[str, Any], concurrency: int) -> Gaps:
+async def reader_threads(url: str, request: ChatRequest, concurrency: int) -> Gaps:
     """One thread per stream iterating boto3's EventStream."""
+    params = converse_params(request, MODEL_ID)
     client = boto3.client(
         "bedrock-runtime",
         region_name="us-east-1",
@@ -125,12 +126,17 @@ async def peak_threads(work: Awaitable[Gaps]) -> tuple[Gaps, int]:
     return task.result(), peak
 
 
+DESIGNS: dict[str, Callable[[str, ChatRequest, int], Awaitable[Gaps]]] = {
+    "reader threads": reader_threads,
+    "async (adapter)": async_adapter,
+}
+
+
 def measure(name: str, url: str, concurrency: int, chunks: int, delay_ms: float) -> Row:
     """One design's figures: CPU per delta, gaps on the loop, wall time, peak threads."""
-    chat = request(chunks, delay_ms)
-    work = reader_threads(url, converse_params(chat, MODEL_ID), concurrency) if name == "reader threads" else None
+    design = DESIGNS[name]
     cpu, wall = time.process_time(), time.perf_counter()
-    gaps, threads = asyncio.run(peak_threads(work or async_adapter(url, chat, concurrency)))
+    gaps, threads = asyncio.run(peak_threads(design(url, request(chunks, delay_ms), concurrency)))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     ordered = sorted(gaps)
     figures = {
@@ -148,6 +154,17 @@ def measure(name: str, url: str, concurrency: int, chunks: int, delay_ms: float)
 def run(concurrency: int = 500, chunks: int = 100, delay_ms: float = 20) -> list[Row]:
     """Both designs against one emulator process."""
     with started_server("devtools.emulators.bedrock", []) as emulator:
-        return [
-            measure(name, emulator.url, concurrency, chunks, delay_ms) for name in ("reader threads", "async (adapter)")
-        ]
+        return [measure(name, emulator.url, concurrency, chunks, delay_ms) for name in DESIGNS]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=500)
+    parser.add_argument("--chunks", type=int, default=100)
+    parser.add_argument("--delay-ms", type=float, default=20)
+    args = parser.parse_args()
+    print(render(run(args.concurrency, args.chunks, args.delay_ms)))
+
+
+if __name__ == "__main__":
+    main()

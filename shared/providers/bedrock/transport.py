@@ -5,8 +5,11 @@ stream for the stream's whole life. Instead, boto3 does everything up to the
 socket — parameter validation, serialisation, endpoint resolution, the
 credential chain and SigV4 or Bedrock API key auth — and hands back the
 signed request from its ``before-send`` hook, unsent. That step takes a
-fraction of a millisecond and runs in a worker thread, because refreshing
-credentials may block on the network. The request then goes out on an
+fraction of a millisecond of CPU. With static credentials (named key settings,
+environment keys, a Bedrock API key) it runs on the event loop; with the rest
+of the default chain (assumed roles, web identity, container or instance
+roles) it runs in a worker thread, because refreshing those credentials
+calls the network. The request then goes out on an
 ``aiohttp`` connection pool (as aiobotocore does) and the body is decoded as
 it arrives (:mod:`.eventstream`). No thread is held while
 a stream is open, so concurrency is bounded by ``max_connections`` rather
@@ -18,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import urllib.request
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import boto3
@@ -85,15 +90,16 @@ class ConverseClient:
         self._output_shape = service.operation_model(OPERATION).output_shape
         self._settings = settings
         self._ca_bundle = environ.get("AWS_CA_BUNDLE")
+        self._signing_may_block = signing_may_block(settings, environ)
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self, params: dict[str, Any]) -> aiohttp.ClientResponse:
         """Send ConverseStream and wait for the status line; a refusal raises a typed error."""
-        signed = await asyncio.to_thread(self.sign, params)
+        signed = await asyncio.to_thread(self.sign, params) if self._signing_may_block else self.sign(params)
         headers = {name: _text(value) for name, value in signed.headers.items()}
         try:
             # encoded=True: the path goes out exactly as signed (model ids hold %3A and %2F).
-            response = await self._pool().request(
+            response = await self._pool(signed.url).request(
                 signed.method, URL(signed.url, encoded=True), headers=headers, data=signed.body
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -102,8 +108,12 @@ class ConverseClient:
             raise await self._refusal(response)
         return response
 
-    def _pool(self) -> aiohttp.ClientSession:
-        """The connection pool, made on first use: aiohttp sessions belong to the running event loop."""
+    def _pool(self, url: str) -> aiohttp.ClientSession:
+        """The connection pool, made on first use: aiohttp sessions belong to the running event loop.
+
+        The proxy is read from the environment once here rather than by
+        aiohttp on every request (``trust_env`` re-reads ``~/.netrc`` each time).
+        """
         if self._session is None:
             settings = self._settings
             ssl_context = ssl.create_default_context(cafile=self._ca_bundle) if self._ca_bundle else True
@@ -112,9 +122,9 @@ class ConverseClient:
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=settings.connect_timeout_seconds, sock_read=settings.read_timeout_seconds
                 ),
+                proxy=environment_proxy(url),
                 auto_decompress=False,
                 skip_auto_headers=("Accept-Encoding",),
-                trust_env=True,
             )
         return self._session
 
@@ -155,6 +165,25 @@ class ConverseClient:
         if self._session is not None:
             await self._session.close()
         self._boto.close()
+
+
+def signing_may_block(settings: BedrockSettings, environ: Mapping[str, str]) -> bool:
+    """Whether signing may have to refresh credentials over the network.
+
+    Named key settings, a Bedrock API key and environment keys (first in the
+    default chain) are static; anything else the chain finds may be refreshable.
+    """
+    if settings.access_key_id_setting or environ.get("AWS_BEARER_TOKEN_BEDROCK"):
+        return False
+    return not (environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy ``HTTPS_PROXY``/``HTTP_PROXY`` name for ``url``, unless ``NO_PROXY`` exempts it."""
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies_environment().get(parts.scheme)
 
 
 def _text(value: str | bytes) -> str:

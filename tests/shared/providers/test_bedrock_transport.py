@@ -17,6 +17,8 @@ from shared.events import Finish, TextDelta
 from shared.providers.bedrock.adapter import CanonicalEvents
 from shared.providers.bedrock.eventstream import Message
 from shared.providers.bedrock.response import ConverseTranslator
+from shared.providers.bedrock.settings import BedrockSettings
+from shared.providers.bedrock.transport import environment_proxy, signing_may_block
 from tests.conftest import BEDROCK_ENV, bedrock_backend, closing_relay
 
 
@@ -144,3 +146,52 @@ def test_parameters_botocore_refuses_are_400_before_sending(bedrock_relay_url: s
     assert response.status_code == 400
     assert "toolUseId" in response.json()["error"]["message"]
     assert bedrock.recorder.records == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "environ", "may_block"),
+    [
+        ({"access_key_id_setting": "K", "secret_access_key_setting": "S"}, {}, False),
+        ({}, {"AWS_BEARER_TOKEN_BEDROCK": "ABSK-x"}, False),
+        ({}, {"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s"}, False),
+        ({}, {"AWS_ACCESS_KEY_ID": "AKID"}, True),
+        ({}, {"AWS_ROLE_ARN": "arn:aws:iam::1:role/r", "AWS_WEB_IDENTITY_TOKEN_FILE": "/t"}, True),
+        ({}, {}, True),
+    ],
+)
+def test_signing_runs_in_a_thread_only_when_credentials_may_refresh(
+    fields: dict[str, str], environ: dict[str, str], may_block: bool
+) -> None:
+    settings = BedrockSettings(name="b", provider="bedrock", model_id="m", region="us-east-1", **fields)
+    assert signing_may_block(settings, environ) is may_block
+
+
+ENDPOINT = "https://bedrock-runtime.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("environ", "proxy"),
+    [
+        ({}, None),
+        ({"HTTPS_PROXY": "http://proxy:3128"}, "http://proxy:3128"),
+        ({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": ".amazonaws.com"}, None),
+        ({"HTTP_PROXY": "http://proxy:3128"}, None),
+    ],
+)
+def test_proxy_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], proxy: str | None
+) -> None:
+    for name in (
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert environment_proxy(ENDPOINT) == proxy
