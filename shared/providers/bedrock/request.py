@@ -99,9 +99,8 @@ def message_blocks(message: ChatMessage, index: int) -> list[Block]:
         text = message.text()
         return [{"toolResult": {"toolUseId": message.tool_call_id, "content": [{"text": text}]}}]
     blocks = [_part_block(part, f"messages[{index}].content[{n}]") for n, part in enumerate(_parts(message))]
-    if message.role == "assistant":
-        blocks += [_tool_use(call.id, call.function.name, call.function.arguments, index, n)
-                   for n, call in enumerate(message.tool_calls or [])]  # fmt: skip
+    for position, call in enumerate(message.tool_calls or []):
+        blocks.append(_tool_use(call.id, call.function.name, call.function.arguments, index, position))
     return [block for block in blocks if block is not None]
 
 

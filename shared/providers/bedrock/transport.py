@@ -4,17 +4,16 @@ boto3 is synchronous: reading a stream with it ties up one thread per open
 stream for the stream's whole life. Instead, boto3 does everything up to the
 socket — parameter validation, serialisation, endpoint resolution, the
 credential chain and SigV4 or Bedrock API key auth — and hands back the
-signed request from its ``before-send`` hook, unsent. That step takes a
-fraction of a millisecond of CPU. With static credentials (named key settings,
+signed request from its ``before-send`` hook, unsent. That takes a fraction
+of a millisecond of CPU. With static credentials (named key settings,
 environment keys, a Bedrock API key) it runs on the event loop; with the rest
 of the default chain (assumed roles, web identity, container or instance
-roles) it runs in a worker thread, because refreshing those credentials
-calls the network. The request then goes out on an
-``aiohttp`` connection pool (as aiobotocore does) and the body is decoded as
-it arrives (:mod:`.eventstream`). No thread is held while
-a stream is open, so concurrency is bounded by ``max_connections`` rather
-than by a thread pool; the README's Benchmarks section has the measurements
-behind this choice.
+roles) it runs in a worker thread, because refreshing those calls the
+network. The request then goes out on an ``aiohttp`` connection pool, as in
+aiobotocore, and the body is decoded as it arrives (:mod:`.eventstream`).
+No thread is held while a stream is open, so concurrency is bounded by
+``max_connections`` rather than by a thread pool; the README's Benchmarks
+section has the measurements behind this choice.
 """
 
 from __future__ import annotations
@@ -80,6 +79,7 @@ class ConverseClient:
                 retries={"total_max_attempts": 1},  # the router retries, on another backend
                 connect_timeout=settings.connect_timeout_seconds,
                 read_timeout=settings.read_timeout_seconds,
+                # botocore's own pool sends nothing here; sized anyway, so no later call is capped at 10.
                 max_pool_connections=settings.max_connections,
             ),
             **explicit_credentials(settings, environ),
