@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -338,8 +339,6 @@ def test_unreachable_endpoint_is_503(free_port_url: str) -> None:
 
 @pytest.fixture
 def free_port_url() -> str:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{probe.getsockname()[1]}"
@@ -466,6 +465,23 @@ def test_client_disconnect_closes_the_upstream_within_a_second(
     assert wait_for(lambda: record.client_disconnected, seconds=2)
     assert record.disconnected_at is not None and record.disconnected_at - left_at < 1.0
     assert record.frames_sent < 100
+
+
+def test_client_gone_before_the_first_byte_still_closes_the_upstream(
+    bedrock_relay_url: str, bedrock: BedrockEmulator
+) -> None:
+    prompt = inline_prompt(chunks=100, first_delay_ms=200, delay_ms=50)
+    body = json.dumps({"model": "bedrock", "stream": True, "messages": user(prompt)}).encode()
+    head = f"POST /api/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Length: {len(body)}\r\n\r\n"
+    port = int(bedrock_relay_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(head.encode() + body)
+        assert wait_for(lambda: bool(bedrock.recorder.records), seconds=5)
+    left_at = time.monotonic()
+    record = bedrock.recorder.records[-1]
+    assert wait_for(lambda: record.client_disconnected, seconds=2)
+    assert record.disconnected_at is not None and record.disconnected_at - left_at < 1.0
+    assert record.frames_sent <= 1
 
 
 def test_streams_hold_no_thread_each(bedrock_relay_url: str, bedrock: BedrockEmulator) -> None:
