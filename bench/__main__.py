@@ -8,12 +8,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from . import routing_simulation, ttfb, vertex_concurrency
+from . import bedrock_concurrency, bedrock_designs, routing_simulation, ttfb, vertex_concurrency
 from .report import Row, render
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "ttfb": ttfb.run,
     "routing": routing_simulation.rows,
+    "bedrock_concurrency": bedrock_concurrency.run,
+    "bedrock_designs": bedrock_designs.run,
     "vertex_concurrency": vertex_concurrency.run,
 }
 

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,24 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"nothing listened on port {port} within {timeout} s")
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running server process: where it listens and which process it is."""
+
+    url: str
+    pid: int
+
+
 @contextmanager
 def server_process(module: str, args: list[str], env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run ``python -m module --port N args`` and yield its base URL."""
+    with started_server(module, args, env) as server:
+        yield server.url
+
+
+@contextmanager
+def started_server(module: str, args: list[str], env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """Run ``python -m module --port N args`` and yield its URL and process id."""
     port = free_port()
     environ = {**os.environ, **(env or {}), "PYTHONPATH": str(APP_ROOT)}
     process = subprocess.Popen(
@@ -51,7 +67,7 @@ def server_process(module: str, args: list[str], env: Mapping[str, str] | None =
     )
     try:
         wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
+        yield Server(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         try:
@@ -63,6 +79,13 @@ def server_process(module: str, args: list[str], env: Mapping[str, str] | None =
 @contextmanager
 def relay_process(config: dict[str, Any], env: Mapping[str, str] | None = None) -> Iterator[str]:
     """The relay, hosted like ``make serve``, with ``config`` as RELAY_CONFIG."""
+    with relay_server(config, env) as server:
+        yield server.url
+
+
+@contextmanager
+def relay_server(config: dict[str, Any], env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """Like :func:`relay_process`, also giving the process id for resource figures."""
     values = {"RELAY_CONFIG": json.dumps(config), **(env or {})}
-    with server_process("devtools.local_host", [], values) as url:
-        yield url
+    with started_server("devtools.local_host", [], values) as server:
+        yield server

@@ -20,6 +20,8 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.azure_openai import create_app as create_azure_emulator
+from devtools.emulators.bedrock import BedrockEmulator
+from devtools.emulators.bedrock import create_app as create_bedrock_emulator
 from devtools.emulators.vertex import VertexEmulator, make_service_account_info
 from devtools.emulators.vertex import create_app as create_vertex_emulator
 from devtools.local_host import APP_ROOT, build_asgi_app, function_app_of, import_app_module, route_prefix
@@ -208,3 +210,62 @@ def vertex(vertex_emulator: VertexEmulator) -> Iterator[VertexEmulator]:
     vertex_emulator.recorder.clear()
     yield vertex_emulator
     vertex_emulator.book.clear()
+
+
+# --- Bedrock -------------------------------------------------------------------------
+
+BEDROCK_MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+BEDROCK_ENV = {"BEDROCK_TEST_KEY_ID": "AKIDBEDROCKTEST", "BEDROCK_TEST_SECRET": "bedrock-test-secret-5e4d3c2b1a"}
+
+
+def bedrock_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, Any]:
+    """A Bedrock backend entry pointing at the emulator, keys from BEDROCK_ENV's settings."""
+    return {
+        "name": name,
+        "provider": "bedrock",
+        "model_id": BEDROCK_MODEL,
+        "region": "us-east-1",
+        "endpoint_url": emulator_url,
+        "access_key_id_setting": "BEDROCK_TEST_KEY_ID",
+        "secret_access_key_setting": "BEDROCK_TEST_SECRET",
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session")
+def bedrock_emulator() -> Iterator[BedrockEmulator]:
+    """The Bedrock emulator, shared by the session; scenarios reset per test."""
+    emulator = create_bedrock_emulator()
+    with ThreadedServer(emulator) as server:
+        emulator.url = server.url  # type: ignore[attr-defined]
+        yield emulator
+
+
+@pytest.fixture
+def bedrock(bedrock_emulator: BedrockEmulator) -> Iterator[BedrockEmulator]:
+    """The Bedrock emulator with no per-model scenarios and an empty request log."""
+    bedrock_emulator.book.clear()
+    bedrock_emulator.recorder.clear()
+    yield bedrock_emulator
+    bedrock_emulator.book.clear()
+
+
+@pytest.fixture
+def bedrock_relay_url(bedrock_emulator: BedrockEmulator) -> Iterator[str]:
+    """A relay whose alias ``bedrock`` is one Bedrock model on the emulator.
+
+    A new relay per test: the router remembers cooldowns and open circuits.
+    """
+    config = {
+        "backends": [bedrock_backend("bedrock-east", bedrock_emulator.url)],  # type: ignore[attr-defined]
+        "models": {"bedrock": ["bedrock-east"]},
+    }
+    with serve_relay(config, BEDROCK_ENV) as relay:
+        yield relay
+
+
+@pytest.fixture
+def bedrock_client(bedrock_relay_url: str) -> Iterator[openai.OpenAI]:
+    """The real OpenAI SDK pointed at the Bedrock relay."""
+    with openai.OpenAI(base_url=f"{bedrock_relay_url}/api/v1", api_key="relay-client-key", max_retries=0) as sdk:
+        yield sdk

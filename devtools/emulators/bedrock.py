@@ -17,6 +17,9 @@ Text blocks get no ``contentBlockStart`` (Bedrock sends none for text), block
 indexes count up across reasoning, text and tool blocks, and every event
 carries the random ``p`` padding real frames carry.
 
+Building those events from a scenario lives in :mod:`.bedrock_events`; this
+module checks requests, chooses the scenario, frames and paces the response.
+
 Run it alone with ``python -m devtools.emulators.bedrock --port 8102``.
 """
 
@@ -24,11 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import hashlib
 import json
 import re
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,9 +39,10 @@ import uvicorn
 
 from .asgi import ADMIN_PREFIX, Receive, Scope, Send, handle_admin, header, play, rate_limit_headers, read_body
 from .asgi import send_json as _send_json
+from .bedrock_events import converse_output, stream_events, tool_use_id
 from .eventstream import event_frame, exception_frame
 from .recorder import Recorder, RequestRecord
-from .scenario import INLINE_PREFIX, Scenario, ScenarioBook, ScenarioError, ToolCallScript, parse_scenario, split_text
+from .scenario import INLINE_PREFIX, Scenario, ScenarioBook, ScenarioError, parse_scenario
 
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 OPERATIONS = ("converse-stream", "converse")
@@ -84,8 +85,6 @@ ALTERNATE_ROLES = (
 )
 
 _SIGV4_PARAM = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
-
-Event = tuple[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -223,100 +222,6 @@ def prompt_chars(body: dict[str, Any]) -> int:
     blocks = [block for message in body["messages"] for block in message["content"]]
     system = body.get("system")
     return sum(map(len, _texts(blocks + (system if isinstance(system, list) else []))))
-
-
-# --- what the model says -------------------------------------------------------------
-
-
-def stop_reason(scenario: Scenario) -> str:
-    """Bedrock's stopReason: ``finish_reason`` verbatim, else tool_use / content_filtered / end_turn."""
-    if scenario.finish_reason:
-        return scenario.finish_reason
-    if scenario.tool_calls:
-        return "tool_use"
-    return "content_filtered" if scenario.content_filter else "end_turn"
-
-
-def tool_use_id(call: ToolCallScript) -> str:
-    """The scripted id, or one shaped like Bedrock's: ``tooluse_`` + 22 URL-safe characters."""
-    return call.id or "tooluse_" + secrets.token_urlsafe(16)[:22]
-
-
-def reasoning_signature(reasoning: str) -> str:
-    """An opaque base64 signature, stable for one reasoning text like a real one is."""
-    return base64.b64encode(hashlib.sha512(reasoning.encode("utf-8")).digest() * 2).decode("ascii")
-
-
-def latency_ms(scenario: Scenario, steps: int) -> int:
-    """The latencyMs Bedrock would report for the script's pacing."""
-    return max(1, round(scenario.first_delay_ms + scenario.delay_ms * max(0, steps - 1)))
-
-
-def usage(scenario: Scenario, chars: int) -> dict[str, int]:
-    """The TokenUsage structure for the scenario."""
-    prompt, completion = scenario.usage(chars)
-    return {"inputTokens": prompt, "outputTokens": completion, "totalTokens": prompt + completion}
-
-
-def _delta(index: int, delta: dict[str, Any]) -> Event:
-    return "contentBlockDelta", {"contentBlockIndex": index, "delta": delta}
-
-
-def _stop(index: int) -> Event:
-    return "contentBlockStop", {"contentBlockIndex": index}
-
-
-def _argument_pieces(call: ToolCallScript) -> list[str]:
-    # Never more pieces than characters: split_text would repeat the text.
-    return split_text(call.arguments, max(1, min(call.pieces, len(call.arguments)))) or [""]
-
-
-def stream_events(scenario: Scenario, chars: int, ids: Sequence[str]) -> list[Event]:
-    """Every ConverseStream event for the scenario, in wire order."""
-    events: list[Event] = [("messageStart", {"role": "assistant"})]
-    index = 0
-    if scenario.reasoning:
-        deltas = [{"text": piece} for piece in scenario.reasoning_pieces()]
-        deltas.append({"signature": reasoning_signature(scenario.reasoning)})
-        events += [*(_delta(index, {"reasoningContent": delta}) for delta in deltas), _stop(index)]
-        index += 1
-    if scenario.text:
-        events += [*(_delta(index, {"text": piece}) for piece in scenario.text_pieces()), _stop(index)]
-        index += 1
-    for call, call_id in zip(scenario.tool_calls, ids, strict=True):
-        start = {"start": {"toolUse": {"toolUseId": call_id, "name": call.name}}, "contentBlockIndex": index}
-        events.append(("contentBlockStart", start))
-        events += [*(_delta(index, {"toolUse": {"input": piece}}) for piece in _argument_pieces(call)), _stop(index)]
-        index += 1
-    events.append(("messageStop", {"stopReason": stop_reason(scenario)}))
-    metrics = {"latencyMs": latency_ms(scenario, len(events) + 1)}
-    events.append(("metadata", {"usage": usage(scenario, chars), "metrics": metrics}))
-    return events
-
-
-def converse_output(scenario: Scenario, chars: int, ids: Sequence[str]) -> dict[str, Any]:
-    """The non-streaming Converse response for the same script."""
-    content: list[dict[str, Any]] = []
-    if scenario.reasoning:
-        text = {"text": scenario.reasoning, "signature": reasoning_signature(scenario.reasoning)}
-        content.append({"reasoningContent": {"reasoningText": text}})
-    if scenario.text:
-        content.append({"text": scenario.text})
-    for call, call_id in zip(scenario.tool_calls, ids, strict=True):
-        content.append({"toolUse": {"toolUseId": call_id, "name": call.name, "input": _tool_input(call.arguments)}})
-    return {
-        "output": {"message": {"role": "assistant", "content": content}},
-        "stopReason": stop_reason(scenario),
-        "usage": usage(scenario, chars),
-        "metrics": {"latencyMs": latency_ms(scenario, len(scenario.text_pieces()) + 1)},
-    }
-
-
-def _tool_input(arguments: str) -> Any:
-    try:
-        return json.loads(arguments)
-    except ValueError:
-        return arguments
 
 
 def stream_exception_type(error_code: str | None) -> str:

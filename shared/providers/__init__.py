@@ -6,9 +6,11 @@ translation; nothing outside ``shared/providers`` knows a provider's wire format
 
 from __future__ import annotations
 
-from . import azure_openai, vertex
+from . import azure_openai, bedrock, vertex
 from .base import ProviderSpec
 
-PROVIDERS: dict[str, ProviderSpec] = {spec.name: spec for spec in (azure_openai.SPEC, vertex.SPEC)}
+PROVIDERS: dict[str, ProviderSpec] = {
+    spec.name: spec for spec in (azure_openai.SPEC, bedrock.SPEC, vertex.SPEC)
+}
 
 __all__ = ["PROVIDERS", "ProviderSpec"]

@@ -1,0 +1,213 @@
+"""OpenAI Chat Completions request -> Bedrock ``ConverseStream`` parameters.
+
+Converse differs from OpenAI in shape more than in meaning: system prompts sit
+outside the conversation, turns must alternate user/assistant starting with
+user, tool calls and tool results are content blocks (results travel in user
+turns), and sampling parameters gather in ``inferenceConfig``. Parameters
+Converse has no equivalent for are refused with a 400 naming them, before any
+upstream call, rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from ...chat_request import ChatMessage, ChatRequest, ContentPart
+from ...errors import InvalidRequest
+
+# Request fields Converse cannot express; each is refused when the client sets it.
+UNSUPPORTED = ("presence_penalty", "frequency_penalty", "seed", "response_format", "reasoning_effort")
+
+IMAGE_FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "gif": "gif", "webp": "webp"}
+_DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
+
+Block = dict[str, Any]
+Turn = dict[str, Any]
+
+
+def converse_params(request: ChatRequest, model_id: str) -> dict[str, Any]:
+    """The ``converse_stream`` keyword arguments for ``request`` aimed at ``model_id``."""
+    refuse_unsupported(request)
+    system, turns = conversation(request.messages)
+    params: dict[str, Any] = {"modelId": model_id, "messages": turns}
+    if system:
+        params["system"] = system
+    inference = inference_config(request)
+    if inference:
+        params["inferenceConfig"] = inference
+    tools = tool_config(request)
+    if tools:
+        params["toolConfig"] = tools
+    return params
+
+
+def refuse_unsupported(request: ChatRequest) -> None:
+    """Raise a 400 naming the first parameter Bedrock cannot honour."""
+    for name in UNSUPPORTED:
+        if getattr(request, name) is not None:
+            raise _unsupported(request, name)
+    if request.parallel_tool_calls is False:
+        raise _unsupported(request, "parallel_tool_calls", "false ")
+
+
+def _unsupported(request: ChatRequest, name: str, value: str = "") -> InvalidRequest:
+    return InvalidRequest(f"{name}: {value}is not supported by model {request.model!r}", param=name)
+
+
+# --- messages ------------------------------------------------------------------------
+
+
+def conversation(messages: list[ChatMessage]) -> tuple[list[Block], list[Turn]]:
+    """System blocks and alternating turns; consecutive same-role messages merge into one turn."""
+    system: list[Block] = []
+    turns: list[Turn] = []
+    first_message: list[int] = []
+    for index, message in enumerate(messages):
+        if message.role in ("system", "developer"):
+            system += _text_blocks(message, index)
+            continue
+        role = "assistant" if message.role == "assistant" else "user"
+        blocks = message_blocks(message, index)
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"] += blocks
+        else:
+            turns.append({"role": role, "content": blocks})
+            first_message.append(index)
+    _check_turns(turns, first_message)
+    return system, turns
+
+
+def _check_turns(turns: list[Turn], first_message: list[int]) -> None:
+    if not turns:
+        raise InvalidRequest("messages: needs at least one user message", param="messages")
+    if turns[0]["role"] != "user":
+        where = f"messages[{first_message[0]}]"
+        raise InvalidRequest(f"{where}: the conversation must start with a user message", param=where)
+    for turn, index in zip(turns, first_message, strict=True):
+        if not turn["content"]:
+            where = f"messages[{index}].content"
+            raise InvalidRequest(f"{where}: must not be empty", param=where)
+
+
+def message_blocks(message: ChatMessage, index: int) -> list[Block]:
+    """The Converse content blocks of one user, assistant or tool message."""
+    if message.role == "tool":
+        text = message.text()
+        return [{"toolResult": {"toolUseId": message.tool_call_id, "content": [{"text": text}]}}]
+    blocks = [_part_block(part, f"messages[{index}].content[{n}]") for n, part in enumerate(_parts(message))]
+    for position, call in enumerate(message.tool_calls or []):
+        blocks.append(_tool_use(call.id, call.function.name, call.function.arguments, index, position))
+    return [block for block in blocks if block is not None]
+
+
+def _parts(message: ChatMessage) -> list[ContentPart]:
+    if isinstance(message.content, str):
+        return [ContentPart(type="text", text=message.content)]
+    return list(message.content or [])
+
+
+def _text_blocks(message: ChatMessage, index: int) -> list[Block]:
+    """System content: text only, empty text left out."""
+    for n, part in enumerate(_parts(message)):
+        if part.type != "text":
+            where = f"messages[{index}].content[{n}]"
+            raise InvalidRequest(f"{where}: a {message.role} message may only hold text", param=where)
+    text = message.text()
+    return [{"text": text}] if text else []
+
+
+def _part_block(part: ContentPart, where: str) -> Block | None:
+    """One content part as a block; empty text is dropped because Bedrock rejects blank text."""
+    if part.type in ("text", "refusal"):
+        text = part.text if part.type == "text" else getattr(part, "refusal", None)
+        return {"text": text} if text else None
+    if part.type == "image_url":
+        return {"image": image_block(part, where)}
+    raise InvalidRequest(f"{where}: content of type {part.type!r} is not supported by Bedrock", param=where)
+
+
+def image_block(part: ContentPart, where: str) -> Block:
+    """An inline ``data:image/...;base64,`` URL as an image block; Bedrock cannot fetch URLs."""
+    image_url = getattr(part, "image_url", None)
+    url = image_url.get("url") if isinstance(image_url, dict) else None
+    match = _DATA_URL.match(url) if isinstance(url, str) else None
+    if match is None or match.group(1) not in IMAGE_FORMATS:
+        raise InvalidRequest(
+            f"{where}.image_url: must be a data URL of a png, jpeg, gif or webp image; Bedrock cannot fetch URLs",
+            param=f"{where}.image_url",
+        )
+    try:
+        data = base64.b64decode(match.group(2), validate=True)
+    except binascii.Error:
+        message = f"{where}.image_url: the data URL is not valid base64"
+        raise InvalidRequest(message, param=f"{where}.image_url") from None
+    return {"format": IMAGE_FORMATS[match.group(1)], "source": {"bytes": data}}
+
+
+def _tool_use(call_id: str, name: str, arguments: str, index: int, position: int) -> Block:
+    """An assistant tool call; Converse wants the arguments as a JSON object, not a string."""
+    where = f"messages[{index}].tool_calls[{position}].function.arguments"
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError:
+        raise InvalidRequest(f"{where}: is not valid JSON", param=where) from None
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"{where}: must be a JSON object", param=where)
+    return {"toolUse": {"toolUseId": call_id, "name": name, "input": value}}
+
+
+# --- parameters ----------------------------------------------------------------------
+
+
+def inference_config(request: ChatRequest) -> dict[str, Any]:
+    """``max_tokens``/``max_completion_tokens``, ``temperature``, ``top_p`` and ``stop``."""
+    config: dict[str, Any] = {}
+    if request.output_token_limit is not None:
+        config["maxTokens"] = request.output_token_limit
+    if request.temperature is not None:
+        config["temperature"] = request.temperature
+    if request.top_p is not None:
+        config["topP"] = request.top_p
+    if request.stop:
+        config["stopSequences"] = [request.stop] if isinstance(request.stop, str) else list(request.stop)
+    return config
+
+
+def tool_config(request: ChatRequest) -> dict[str, Any] | None:
+    """``tools`` and ``tool_choice`` as a ``toolConfig``."""
+    if not request.tools:
+        if request.tool_choice is not None:
+            raise InvalidRequest("tool_choice: needs tools", param="tool_choice")
+        return None
+    specs = []
+    for tool in request.tools:
+        function = tool.function
+        spec: dict[str, Any] = {"name": function.name}
+        if function.description:
+            spec["description"] = function.description
+        spec["inputSchema"] = {"json": function.parameters or {"type": "object", "properties": {}}}
+        specs.append({"toolSpec": spec})
+    config: dict[str, Any] = {"tools": specs}
+    if request.tool_choice is not None:
+        config["toolChoice"] = tool_choice(request.tool_choice)
+    return config
+
+
+def tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's ``tool_choice`` in Converse terms; ``none`` has no equivalent."""
+    if choice == "auto":
+        return {"auto": {}}
+    if choice == "required":
+        return {"any": {}}
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        name = (choice.get("function") or {}).get("name")
+        if isinstance(name, str) and name:
+            return {"tool": {"name": name}}
+    if choice == "none":
+        message = "tool_choice: 'none' is not supported by Bedrock; leave out tools instead"
+        raise InvalidRequest(message, param="tool_choice")
+    raise InvalidRequest("tool_choice: must be 'auto', 'required' or a function", param="tool_choice")

@@ -1,0 +1,121 @@
+"""Bedrock ``ConverseStream`` events -> canonical events.
+
+Bedrock numbers content blocks across text, reasoning and tool use, and names
+a tool only in the ``contentBlockStart`` that opens its block; OpenAI numbers
+tool calls on their own and repeats nothing. :class:`ConverseTranslator`
+keeps that mapping for one response. The stop reason arrives in
+``messageStop`` and the usage after it in ``metadata``, so the finish is held
+until the upstream ends: ``Finish`` is always the last event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from ...errors import UpstreamUnavailable
+from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
+from .eventstream import Message
+from .failures import exception_message, stream_error, stream_exception
+
+logger = logging.getLogger(__name__)
+
+# Bedrock stopReason -> OpenAI finish_reason.
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "guardrail_intervened": "content_filter",
+    "content_filtered": "content_filter",
+}
+
+_NOTHING: list[StreamEvent] = []
+
+
+def finish_reason(stop_reason: object) -> str:
+    """OpenAI's word for Bedrock's stop reason; unknown or malformed-output reasons read as ``stop``."""
+    reason = FINISH_REASONS.get(stop_reason) if isinstance(stop_reason, str) else None
+    if reason is None:
+        logger.warning("Bedrock stop reason %r has no OpenAI equivalent; reporting 'stop'", stop_reason)
+        return "stop"
+    return reason
+
+
+def usage(body: Any) -> Usage | None:
+    """``metadata.usage`` as canonical usage; cached input counts as prompt tokens, as in OpenAI."""
+    if not isinstance(body, dict):
+        return None
+    prompt = sum(int(body.get(name) or 0) for name in ("inputTokens", "cacheReadInputTokens", "cacheWriteInputTokens"))
+    return Usage(prompt_tokens=prompt, completion_tokens=int(body.get("outputTokens") or 0))
+
+
+class ConverseTranslator:
+    """Turns one response's events into canonical events, in order."""
+
+    __slots__ = ("_finish", "_tools")
+
+    def __init__(self) -> None:
+        self._tools: dict[int, int] = {}
+        self._finish: str | None = None
+
+    def message_events(self, message: Message) -> list[StreamEvent]:
+        """The canonical events of one decoded message; exception messages raise the matching relay error."""
+        headers = message.headers
+        message_type = headers.get(":message-type")
+        if message_type == "event":
+            return self.feed(str(headers.get(":event-type")), json.loads(message.payload))
+        if message_type == "exception":
+            raise stream_exception(str(headers.get(":exception-type")), exception_message(message.payload))
+        raise stream_error(headers)
+
+    def feed(self, kind: str, body: dict[str, Any]) -> list[StreamEvent]:
+        """The canonical events for one Converse event (often one, sometimes none)."""
+        if kind == "contentBlockDelta":
+            return self._delta(body)
+        if kind == "contentBlockStart":
+            return self._start(body)
+        if kind == "messageStop":
+            self._finish = finish_reason(body.get("stopReason"))
+        elif kind == "metadata":
+            found = usage(body.get("usage"))
+            return [found] if found else _NOTHING
+        # messageStart, contentBlockStop and event types added after this was written carry nothing to relay.
+        return _NOTHING
+
+    def end(self) -> Finish:
+        """The finish, once the upstream has ended; an end before ``messageStop`` is a truncation."""
+        if self._finish is None:
+            raise UpstreamUnavailable("the upstream stream ended before the model finished", code="upstream_truncated")
+        return Finish(self._finish)
+
+    def _delta(self, body: dict[str, Any]) -> list[StreamEvent]:
+        delta = body.get("delta") or {}
+        text = delta.get("text")
+        if text:
+            return [TextDelta(text)]
+        tool_use = delta.get("toolUse")
+        if tool_use is not None:
+            arguments = tool_use.get("input") or ""
+            index = self._tool_index(body.get("contentBlockIndex", 0))
+            return [ToolCallDelta(index=index, arguments=arguments)] if arguments else _NOTHING
+        reasoning = delta.get("reasoningContent")
+        if reasoning and reasoning.get("text"):
+            # The signature and redacted reasoning are opaque to clients; only the text is relayed.
+            return [ReasoningDelta(reasoning["text"])]
+        return _NOTHING
+
+    def _start(self, body: dict[str, Any]) -> list[StreamEvent]:
+        tool_use = (body.get("start") or {}).get("toolUse")
+        if tool_use is None:
+            return _NOTHING
+        index = self._tool_index(body.get("contentBlockIndex", 0))
+        return [ToolCallDelta(index=index, id=tool_use.get("toolUseId"), name=tool_use.get("name"))]
+
+    def _tool_index(self, block: int) -> int:
+        """The OpenAI index of the tool call in content block ``block``: 0, 1, 2... in order of appearance."""
+        if block not in self._tools:
+            self._tools[block] = len(self._tools)
+        return self._tools[block]

@@ -1,0 +1,275 @@
+"""OpenAI request -> Converse parameters: tables of cases, no network."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from shared.chat_request import ChatRequest
+from shared.errors import InvalidRequest
+from shared.providers.bedrock.request import converse_params
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
+
+
+def params(messages: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    request = ChatRequest.model_validate({"model": "bedrock", "messages": messages, **fields})
+    return converse_params(request, "model-x")
+
+
+def user(content: Any) -> dict[str, Any]:
+    return {"role": "user", "content": content}
+
+
+def assistant(content: Any = None, calls: list[tuple[str, str, str]] = ()) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        message["tool_calls"] = [
+            {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+            for call_id, name, arguments in calls
+        ]
+    return message
+
+
+def tool(call_id: str, content: Any) -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+def text(value: str) -> dict[str, str]:
+    return {"text": value}
+
+
+@pytest.mark.parametrize(
+    ("messages", "system", "turns"),
+    [
+        pytest.param([user("hi")], None, [("user", [text("hi")])], id="one user turn"),
+        pytest.param(
+            [{"role": "system", "content": "Be brief."}, {"role": "developer", "content": "Use French."}, user("hi")],
+            [text("Be brief."), text("Use French.")],
+            [("user", [text("hi")])],
+            id="system and developer become system blocks",
+        ),
+        pytest.param(
+            [user("a"), {"role": "system", "content": "late"}, assistant("b"), user("c")],
+            [text("late")],
+            [("user", [text("a")]), ("assistant", [text("b")]), ("user", [text("c")])],
+            id="a mid-conversation system message is hoisted",
+        ),
+        pytest.param(
+            [user("a"), user("b")],
+            None,
+            [("user", [text("a"), text("b")])],
+            id="consecutive user messages merge",
+        ),
+        pytest.param(
+            [
+                user(
+                    [
+                        {"type": "text", "text": "look"},
+                        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+                    ]
+                )
+            ],
+            None,
+            [("user", [text("look"), {"image": {"format": "png", "source": {"bytes": base64.b64decode(PNG)}}}])],
+            id="multi-part text and inline image",
+        ),
+        pytest.param(
+            [user([{"type": "image_url", "image_url": {"url": f"data:image/jpg;base64,{PNG}"}}])],
+            None,
+            [("user", [{"image": {"format": "jpeg", "source": {"bytes": base64.b64decode(PNG)}}}])],
+            id="jpg is jpeg",
+        ),
+        pytest.param(
+            [
+                user("weather?"),
+                assistant("", [("call_1", "weather", '{"city": "Paris"}'), ("call_2", "time", "")]),
+                tool("call_1", "18°C"),
+                tool("call_2", [{"type": "text", "text": "noon"}]),
+                user("thanks"),
+            ],
+            None,
+            [
+                ("user", [text("weather?")]),
+                (
+                    "assistant",
+                    [
+                        {"toolUse": {"toolUseId": "call_1", "name": "weather", "input": {"city": "Paris"}}},
+                        {"toolUse": {"toolUseId": "call_2", "name": "time", "input": {}}},
+                    ],
+                ),
+                (
+                    "user",
+                    [
+                        {"toolResult": {"toolUseId": "call_1", "content": [text("18°C")]}},
+                        {"toolResult": {"toolUseId": "call_2", "content": [text("noon")]}},
+                        text("thanks"),
+                    ],
+                ),
+            ],
+            id="tool calls, then tool results merged into one user turn",
+        ),
+        pytest.param(
+            [user("q"), assistant("Let me look.", [("c", "f", "{}")]), tool("c", "ok")],
+            None,
+            [
+                ("user", [text("q")]),
+                ("assistant", [text("Let me look."), {"toolUse": {"toolUseId": "c", "name": "f", "input": {}}}]),
+                ("user", [{"toolResult": {"toolUseId": "c", "content": [text("ok")]}}]),
+            ],
+            id="assistant text before its tool call",
+        ),
+        pytest.param(
+            [user("q"), assistant([{"type": "refusal", "refusal": "I can't."}]), user("why")],
+            None,
+            [("user", [text("q")]), ("assistant", [text("I can't.")]), ("user", [text("why")])],
+            id="a refusal part is assistant text",
+        ),
+        pytest.param(
+            [user("q"), assistant("a"), assistant("b")],
+            None,
+            [("user", [text("q")]), ("assistant", [text("a"), text("b")])],
+            id="consecutive assistant messages merge",
+        ),
+    ],
+)
+def test_messages(messages: list[dict[str, Any]], system: list[Any] | None, turns: list[tuple[str, list[Any]]]) -> None:
+    converse = params(messages)
+    assert converse.get("system") == system
+    assert [(turn["role"], turn["content"]) for turn in converse["messages"]] == turns
+    assert converse["modelId"] == "model-x"
+
+
+@pytest.mark.parametrize(
+    ("fields", "config"),
+    [
+        ({}, None),
+        ({"max_tokens": 100}, {"maxTokens": 100}),
+        ({"max_completion_tokens": 80, "max_tokens": 100}, {"maxTokens": 80}),
+        ({"temperature": 0.3, "top_p": 0.9}, {"temperature": 0.3, "topP": 0.9}),
+        ({"temperature": 0}, {"temperature": 0}),
+        ({"stop": "END"}, {"stopSequences": ["END"]}),
+        ({"stop": ["a", "b"]}, {"stopSequences": ["a", "b"]}),
+        ({"user": "user-123", "n": 1, "parallel_tool_calls": True}, None),
+    ],
+)
+def test_inference_config(fields: dict[str, Any], config: dict[str, Any] | None) -> None:
+    assert params([user("hi")], **fields).get("inferenceConfig") == config
+
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "weather",
+        "description": "Look it up",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+}
+BARE = {"type": "function", "function": {"name": "now"}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "config"),
+    [
+        ({}, None),
+        (
+            {"tools": [WEATHER, BARE]},
+            {
+                "tools": [
+                    {
+                        "toolSpec": {
+                            "name": "weather",
+                            "description": "Look it up",
+                            "inputSchema": {"json": {"type": "object", "properties": {"city": {"type": "string"}}}},
+                        }
+                    },
+                    {"toolSpec": {"name": "now", "inputSchema": {"json": {"type": "object", "properties": {}}}}},
+                ]
+            },
+        ),
+        ({"tools": [BARE], "tool_choice": "auto"}, {"auto": {}}),
+        ({"tools": [BARE], "tool_choice": "required"}, {"any": {}}),
+        (
+            {"tools": [BARE], "tool_choice": {"type": "function", "function": {"name": "now"}}},
+            {"tool": {"name": "now"}},
+        ),
+    ],
+)
+def test_tool_config(fields: dict[str, Any], config: dict[str, Any] | None) -> None:
+    tool_config = params([user("hi")], **fields).get("toolConfig")
+    if config is None or "tools" in config:
+        assert tool_config == config
+    else:
+        assert tool_config["toolChoice"] == config
+
+
+@pytest.mark.parametrize(
+    ("messages", "fields", "param", "message"),
+    [
+        ([user("hi")], {"presence_penalty": 0.1}, "presence_penalty", "not supported"),
+        ([user("hi")], {"frequency_penalty": 0.1}, "frequency_penalty", "not supported"),
+        ([user("hi")], {"seed": 1}, "seed", "not supported"),
+        ([user("hi")], {"response_format": {"type": "json_object"}}, "response_format", "not supported"),
+        ([user("hi")], {"reasoning_effort": "high"}, "reasoning_effort", "not supported"),
+        ([user("hi")], {"parallel_tool_calls": False}, "parallel_tool_calls", "false is not supported"),
+        ([user("hi")], {"tools": [BARE], "tool_choice": "none"}, "tool_choice", "'none' is not supported"),
+        ([user("hi")], {"tool_choice": "auto"}, "tool_choice", "needs tools"),
+        ([user("hi")], {"tools": [BARE], "tool_choice": {"type": "function"}}, "tool_choice", "must be"),
+        ([{"role": "system", "content": "only"}], {}, "messages", "at least one user message"),
+        ([assistant("hello"), user("hi")], {}, "messages[0]", "must start with a user message"),
+        ([{"role": "system", "content": "s"}, assistant("x")], {}, "messages[1]", "must start with a user message"),
+        ([user("")], {}, "messages[0].content", "must not be empty"),
+        (
+            [user("q"), assistant(None, [("c", "f", "{oops")])],
+            {},
+            "messages[1].tool_calls[0].function.arguments",
+            "not valid JSON",
+        ),
+        (
+            [user("q"), assistant(None, [("c", "f", "[1, 2]")])],
+            {},
+            "messages[1].tool_calls[0].function.arguments",
+            "JSON object",
+        ),
+        (
+            [user([{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}])],
+            {},
+            "messages[0].content[0].image_url",
+            "cannot fetch URLs",
+        ),
+        (
+            [user([{"type": "image_url", "image_url": {"url": "data:image/tiff;base64,AAAA"}}])],
+            {},
+            "messages[0].content[0].image_url",
+            "png, jpeg, gif or webp",
+        ),
+        (
+            [user([{"type": "image_url", "image_url": {"url": "data:image/png;base64,***"}}])],
+            {},
+            "messages[0].content[0].image_url",
+            "not valid base64",
+        ),
+        (
+            [user([{"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}])],
+            {},
+            "messages[0].content[0]",
+            "'input_audio' is not supported",
+        ),
+        (
+            [{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}, user("hi")],
+            {},
+            "messages[0].content[0]",
+            "may only hold text",
+        ),
+    ],
+)
+def test_refusals_name_the_parameter(
+    messages: list[dict[str, Any]], fields: dict[str, Any], param: str, message: str
+) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        params(messages, **fields)
+    assert caught.value.param == param
+    assert caught.value.status == 400
+    assert message in caught.value.message
