@@ -20,7 +20,15 @@ import pytest
 
 from devtools.emulators.recorder import Recorder, RequestRecord
 from devtools.emulators.scenario import inline_prompt
-from tests.conftest import AZURE_TEST_KEY, azure_backend, host_relay
+from tests.conftest import (
+    AZURE_TEST_KEY,
+    BEDROCK_ENV,
+    azure_backend,
+    bedrock_backend,
+    host_relay,
+    vertex_backend,
+    vertex_key_file,
+)
 
 MODEL = "resilience"
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -36,7 +44,7 @@ class ProviderCase:
     id: str
     emulator_fixture: str
     backend: Callable[[str], dict[str, Any]]
-    environ: Mapping[str, str]
+    environ: Callable[[str], Mapping[str, str]]
 
 
 PROVIDER_CASES = [
@@ -44,7 +52,25 @@ PROVIDER_CASES = [
         id="azure_openai",
         emulator_fixture="azure",
         backend=lambda url: azure_backend("stream-backend", url),
-        environ={"AZURE_TEST_KEY": AZURE_TEST_KEY},
+        environ=lambda url: {"AZURE_TEST_KEY": AZURE_TEST_KEY},
+    ),
+    ProviderCase(
+        id="bedrock",
+        emulator_fixture="bedrock",
+        backend=lambda url: bedrock_backend("stream-backend", url),
+        environ=lambda url: BEDROCK_ENV,
+    ),
+    ProviderCase(
+        id="vertex_openai",
+        emulator_fixture="vertex",
+        backend=lambda url: vertex_backend("stream-backend", url, "openai"),
+        environ=vertex_key_file,
+    ),
+    ProviderCase(
+        id="vertex_native",
+        emulator_fixture="vertex",
+        backend=lambda url: vertex_backend("stream-backend", url, "native"),
+        environ=vertex_key_file,
     ),
 ]
 
@@ -73,7 +99,7 @@ def relay_for(request: pytest.FixtureRequest, provider: ProviderCase) -> Iterato
 
     def start(**stream: float) -> Upstream:
         config = {"backends": [provider.backend(emulator.url)], "models": {MODEL: ["stream-backend"]}}
-        servers.append(host_relay({**config, "stream": stream}, provider.environ))
+        servers.append(host_relay({**config, "stream": stream}, provider.environ(emulator.url)))
         return Upstream(servers[-1].url, emulator.recorder)
 
     yield start
