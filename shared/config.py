@@ -17,8 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .access_config import environment_problems, reference_problems
+from .auth.settings import AuthSettings
 from .chat_request import field_path
+from .cors import CorsSettings
 from .errors import ConfigError
+from .limits.settings import QuotaSettings
+from .policy.settings import PolicySettings
 from .providers import PROVIDERS
 from .providers.base import BackendSettings
 
@@ -53,6 +58,10 @@ class _Document(BaseModel):
     models: dict[str, list[str]] = Field(min_length=1)
     limits: Limits = Limits()
     stream: StreamSettings = StreamSettings()
+    auth: AuthSettings = AuthSettings()
+    policy: PolicySettings = PolicySettings()
+    quotas: QuotaSettings = QuotaSettings()
+    cors: CorsSettings = CorsSettings()
 
 
 class RelayConfig(BaseModel):
@@ -64,6 +73,10 @@ class RelayConfig(BaseModel):
     models: dict[str, tuple[str, ...]]
     limits: Limits = Limits()
     stream: StreamSettings = StreamSettings()
+    auth: AuthSettings = AuthSettings()
+    policy: PolicySettings = PolicySettings()
+    quotas: QuotaSettings = QuotaSettings()
+    cors: CorsSettings = CorsSettings()
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``."""
@@ -103,6 +116,7 @@ def parse_config(document: Any) -> RelayConfig:
     valid = [backend for backend in backends if backend is not None]
     problems += _check_names(valid)
     problems += _check_models(generic.models, valid if len(valid) == len(backends) else None)
+    problems += reference_problems(generic.models, generic.auth, generic.policy, generic.quotas)
     if problems:
         raise ConfigError(problems)
     return RelayConfig(
@@ -110,6 +124,10 @@ def parse_config(document: Any) -> RelayConfig:
         models={alias: tuple(names) for alias, names in generic.models.items()},
         limits=generic.limits,
         stream=generic.stream,
+        auth=generic.auth,
+        policy=generic.policy,
+        quotas=generic.quotas,
+        cors=generic.cors,
     )
 
 
@@ -120,6 +138,7 @@ def check_environment(config: RelayConfig, environ: Mapping[str, str]) -> None:
         spec = PROVIDERS[backend.provider]
         for field, message in spec.check_environment(backend, environ):
             problems.append((f"backends[{index}].{field}", message))
+    problems += environment_problems(config.auth, config.quotas, environ)
     if problems:
         raise ConfigError(problems)
 
