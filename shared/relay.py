@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .access import Access
 from .chat_request import ChatRequest
 from .config import RelayConfig, load_config
 from .errors import ModelNotFound, RelayError, UpstreamError, UpstreamUnavailable
@@ -34,9 +35,12 @@ class OpenedStream:
 class Relay:
     """Everything a request needs, built once per process."""
 
-    def __init__(self, config: RelayConfig, adapters: Mapping[str, ProviderAdapter]) -> None:
+    def __init__(
+        self, config: RelayConfig, adapters: Mapping[str, ProviderAdapter], access: Access | None = None
+    ) -> None:
         self.config = config
         self.adapters = dict(adapters)
+        self.access = access if access is not None else Access.closed(config)
         self.router = Router(
             {alias: [config.backend(name) for name in names] for alias, names in config.models.items()}
         )
@@ -49,7 +53,7 @@ class Relay:
         adapters = {
             backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends
         }
-        return cls(config, adapters)
+        return cls(config, adapters, Access.build(config, environ))
 
     async def open(self, request: ChatRequest) -> OpenedStream:
         """Open the stream on the first backend that accepts it.
@@ -98,3 +102,4 @@ class Relay:
         """Close every SDK client."""
         for adapter in self.adapters.values():
             await adapter.aclose()
+        await self.access.aclose()
