@@ -26,12 +26,11 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ..redaction import scrub
 from ..retry_after import ROUTING_HEADERS, retry_after_seconds
 from .base import UpstreamStream
 
 logger = logging.getLogger(__name__)
-
-_URL = re.compile(r"https?://\S+")
 
 
 def chat_params(request: ChatRequest, model: str) -> dict[str, Any]:
@@ -176,6 +175,5 @@ def _error_message(body: object) -> str | None:
 
 
 def _clean(message: str) -> str:
-    """An upstream message fit for the client: no URLs, no SDK prefixes."""
-    message = re.sub(r"^Error code: \d+ - ", "", message or "")
-    return _URL.sub("[upstream url]", message)[:500]
+    """An upstream message fit for the client: no URLs, ids or keys, no SDK prefixes."""
+    return scrub(re.sub(r"^Error code: \d+ - ", "", message or ""))
