@@ -4,8 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 7071
 STAMP := $(VENV)/.installed
+AZURITE := devtools/azurite/node_modules/.package-lock.json
 
-.PHONY: install dev serve emulators test pytest lint bench clean
+.PHONY: install azurite dev serve emulators test pytest lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +15,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## make azurite: the Azure Storage emulator the quota-store tests start (npm ci, Node 18+)
+$(AZURITE): devtools/azurite/package.json devtools/azurite/package-lock.json
+	cd devtools/azurite && npm ci --no-audit --no-fund
+	touch $(AZURITE)
+
+azurite: $(AZURITE)
 
 ## make dev: the relay on http://localhost:7071 with every provider emulator and a demo config
 dev: install
@@ -30,7 +38,7 @@ emulators: install
 ## make test: lint, type-check and run the whole suite
 test: install lint pytest
 
-pytest: install
+pytest: install azurite
 	$(PY) -m coverage run -m pytest
 	$(PY) -m coverage report --fail-under=85
 
@@ -43,4 +51,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage devtools/azurite/node_modules
