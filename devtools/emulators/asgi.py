@@ -193,7 +193,7 @@ async def _wait_or_disconnect(seconds: float, disconnected: asyncio.Event) -> bo
     """Sleep, waking early if the client leaves; True when it left."""
     try:
         await asyncio.wait_for(disconnected.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
     return True
 
