@@ -26,6 +26,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import azure.functions as func
@@ -76,6 +77,11 @@ def import_function_app(script: Path, module_name: str | None = None) -> func.Fu
     Each call imports a fresh copy under its own module name, like a fresh
     worker process, so tests can host apps configured differently.
     """
+    return registered_app(import_function_module(script, module_name), script)
+
+
+def import_function_module(script: Path, module_name: str | None = None) -> ModuleType:
+    """Import a fresh copy of ``function_app.py``; tests reach module globals through it."""
     name = module_name or f"function_app_{uuid.uuid4().hex[:8]}"
     spec = importlib.util.spec_from_file_location(name, script)
     if spec is None or spec.loader is None:
@@ -85,6 +91,11 @@ def import_function_app(script: Path, module_name: str | None = None) -> func.Fu
     if root not in sys.path:
         sys.path.insert(0, root)
     spec.loader.exec_module(module)
+    return module
+
+
+def registered_app(module: ModuleType, script: Path) -> func.FunctionApp:
+    """The one ``func.FunctionApp`` a function app module defines."""
     apps = [value for value in vars(module).values() if isinstance(value, func.FunctionApp)]
     if len(apps) != 1:
         raise HostError(f"{script} must define exactly one func.FunctionApp; found {len(apps)}")

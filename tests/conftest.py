@@ -9,6 +9,7 @@ section gets :data:`TEST_AUTH`: the relay key the client fixtures send.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -21,7 +22,7 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.azure_openai import create_app as create_azure_emulator
-from devtools.local_host import APP_ROOT, build_asgi_app, import_function_app, route_prefix
+from devtools.local_host import APP_ROOT, build_asgi_app, import_function_module, registered_app, route_prefix
 from devtools.threaded_server import ThreadedServer
 from shared.auth.relay_keys import hash_key
 from tests.secret_guard import ScanResponses, register_secret
@@ -53,9 +54,18 @@ def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None)
     """Import ``function_app.py`` with ``config`` and serve it on a free port."""
     values = {"RELAY_CONFIG": json.dumps({"auth": TEST_AUTH, **config}), **(environ or {})}
     with patched_environ(values):
-        function_app = import_function_app(APP_ROOT / "function_app.py")
-    app = build_asgi_app(function_app, route_prefix(APP_ROOT / "host.json"))
-    return ThreadedServer(ScanResponses(app)).start()
+        module = import_function_module(APP_ROOT / "function_app.py")
+    app = build_asgi_app(registered_app(module, APP_ROOT / "function_app.py"), route_prefix(APP_ROOT / "host.json"))
+    server = ThreadedServer(ScanResponses(app)).start()
+    server.relay = module.relay  # type: ignore[attr-defined]
+    return server
+
+
+def stop_relay(server: ThreadedServer) -> None:
+    """Close the relay's clients on its own loop, then stop serving: no connection is left to the GC."""
+    if server.loop is not None and server.loop.is_running():
+        asyncio.run_coroutine_threadsafe(server.relay.aclose(), server.loop).result(timeout=10)  # type: ignore[attr-defined]
+    server.stop()
 
 
 def azure_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, Any]:
@@ -133,7 +143,7 @@ def start_relay() -> Iterator[Callable[..., ThreadedServer]]:
 
     yield start
     for server in servers:
-        server.stop()
+        stop_relay(server)
 
 
 @pytest.fixture
