@@ -16,14 +16,14 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bBearer\s+\S+", re.IGNORECASE), "Bearer [redacted]"),
     (
         re.compile(
-            r"\b(api[-_ ]?key|access[-_ ]?key|secret|password|token|sig|signature|key)(\s*[=:]\s*)[^\s&,;)\]]+",
+            r"\b(api[-_ ]?key|access[-_ ]?key|secret|password|token|sig|signature|key)(\s*[=:]\s*)[^\s&,;)\][:=][^\s&,;)\]]*",
             re.IGNORECASE,
         ),
         r"\1\2[redacted]",
     ),
     (
         re.compile(
-            r"\b((?:apim-|x-|x-amzn-|x-ms-)?(?:request|trace|correlation)[-_ ]?id)(\s*[=:]?\s*)[^\s,;)\]]+",
+            r"\b((?:apim-|x-|x-amzn-|x-ms-)?(?:request|trace|correlation)[-_ ]?id)(\s*[=:]?\s*)[^\s,;)\][:=][^\s,;)\]]*",
             re.IGNORECASE,
         ),
         r"\1\2[id]",
@@ -35,7 +35,7 @@ MAX_LENGTH = 500
 
 
 def scrub(text: str) -> str:
-    """``text`` with URLs, ids, tokens and key-shaped strings replaced, at most 500 characters."""
+    """``text`` with URLs, ids, tokens and key-shaped strings replaced, at most 500 characters; idempotent."""
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
     return text[:MAX_LENGTH]
