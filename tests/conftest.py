@@ -108,7 +108,7 @@ def relay_url(azure_emulator: AzureOpenAIEmulator) -> Iterator[str]:
     }
     server = host_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY})
     yield server.url
-    server.stop()
+    stop_relay(server)
 
 
 @pytest.fixture
