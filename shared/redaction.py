@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import re
 
+_VALUE = r"[^\s&,;)\][:=][^\s&,;)\]]*"  # not an already scrubbed "[...]"
+_SECRET_NAME = r"api[-_ ]?key|access[-_ ]?key|secret|password|token|sig|signature|key"
+_ID_NAME = r"(?:apim-|x-|x-amzn-|x-ms-)?(?:request|trace|correlation)[-_ ]?id"
+
 _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"https?://\S+", re.IGNORECASE), "[url]"),
     (re.compile(r"\bBearer\s+\S+", re.IGNORECASE), "Bearer [redacted]"),
-    (
-        re.compile(
-            r"\b(api[-_ ]?key|access[-_ ]?key|secret|password|token|sig|signature|key)(\s*[=:]\s*)[^\s&,;)\][:=][^\s&,;)\]]*",
-            re.IGNORECASE,
-        ),
-        r"\1\2[redacted]",
-    ),
-    (
-        re.compile(
-            r"\b((?:apim-|x-|x-amzn-|x-ms-)?(?:request|trace|correlation)[-_ ]?id)(\s*[=:]?\s*)[^\s,;)\][:=][^\s,;)\]]*",
-            re.IGNORECASE,
-        ),
-        r"\1\2[id]",
-    ),
+    (re.compile(rf"\b({_SECRET_NAME})(\s*[=:]\s*){_VALUE}", re.IGNORECASE), r"\1\2[redacted]"),
+    (re.compile(rf"\b({_ID_NAME})(\s*[=:]?\s*){_VALUE}", re.IGNORECASE), r"\1\2[id]"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "[id]"),
     (re.compile(r"(?<![\w+/=-])(?=[\w+/=-]*\d)(?=[\w+/=-]*[A-Za-z])[\w+/=-]{32,}"), "[redacted]"),
 ]
