@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,18 +108,32 @@ def settings(jwks_url: str, **fields: Any) -> EntraSettings:
     return EntraSettings(tenant_id=TENANT, audiences=[AUDIENCE], jwks_url=jwks_url, **fields)
 
 
-def verifier(jwks: JwksServer, **fields: Any) -> EntraVerifier:
-    entra = settings(jwks.url, **fields)
-    return EntraVerifier(entra, JwksCache(jwks.url, refetch_seconds=entra.jwks_refetch_seconds))
+Verifier = Callable[..., EntraVerifier]
+
+
+@pytest.fixture
+async def verifier(jwks: JwksServer) -> AsyncIterator[Verifier]:
+    """Makes verifiers on the test's JWKS; their key fetchers are closed afterwards, pass or fail."""
+    made: list[EntraVerifier] = []
+
+    def make(**fields: Any) -> EntraVerifier:
+        entra = settings(jwks.url, **fields)
+        made.append(EntraVerifier(entra, JwksCache(jwks.url, refetch_seconds=entra.jwks_refetch_seconds)))
+        return made[-1]
+
+    yield make
+    for each in made:
+        await each.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_a_valid_token_names_tenant_and_object(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
-    check = verifier(jwks, models=["azure"], profile="staff")
+async def test_a_valid_token_names_tenant_and_object(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(models=["azure"], profile="staff")
     identity = await check.verify(token(signing_keys[0]))
     assert identity.subject == f"entra:{TENANT}/user-object-id"
     assert (identity.method, identity.models, identity.profile) == ("entra", frozenset({"azure"}), "staff")
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
@@ -135,37 +149,39 @@ async def test_a_valid_token_names_tenant_and_object(jwks: JwksServer, signing_k
     ],
 )
 async def test_wrong_claims_are_refused(
-    jwks: JwksServer, signing_keys: list[SigningKey], overrides: dict[str, Any], reason: str
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey], overrides: dict[str, Any], reason: str
 ) -> None:
-    check = verifier(jwks)
+    check = verifier()
     with pytest.raises(Unauthorized, match=reason):
         await check.verify(token(signing_keys[0], **overrides))
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_small_clock_skew_is_tolerated(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
-    check = verifier(jwks, clock_skew_seconds=60)
+async def test_small_clock_skew_is_tolerated(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(clock_skew_seconds=60)
     await check.verify(token(signing_keys[0], exp=int(time.time()) - 30))
     with pytest.raises(Unauthorized, match="expired"):
         await check.verify(token(signing_keys[0], exp=int(time.time()) - 90))
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_v1_issuer_of_the_tenant_is_accepted_by_default(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
-    check = verifier(jwks)
+async def test_v1_issuer_of_the_tenant_is_accepted_by_default(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier()
     await check.verify(token(signing_keys[0], iss=f"https://sts.windows.net/{TENANT}/"))
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_a_forged_signature_is_refused(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
-    check = verifier(jwks)
+async def test_a_forged_signature_is_refused(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier()
     forged = token(signing_keys[2], kid="key-1")
     with pytest.raises(Unauthorized, match="signature"):
         await check.verify(forged)
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
@@ -179,58 +195,59 @@ async def test_a_forged_signature_is_refused(jwks: JwksServer, signing_keys: lis
     ],
     ids=["malformed", "hs256", "alg-none", "no-kid"],
 )
-async def test_malformed_and_wrong_algorithm_tokens_are_refused(jwks: JwksServer, bad: str) -> None:
-    check = verifier(jwks)
+async def test_malformed_and_wrong_algorithm_tokens_are_refused(verifier: Verifier, jwks: JwksServer, bad: str) -> None:
+    check = verifier()
     with pytest.raises(Unauthorized):
         await check.verify(bad)
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_keys_are_cached(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
-    check = verifier(jwks)
+async def test_keys_are_cached(verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
+    check = verifier()
     for _ in range(5):
         await check.verify(token(signing_keys[0]))
     assert jwks.fetches == 1
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
 async def test_an_unknown_kid_refetches_once_so_rotation_works(
-    jwks: JwksServer, signing_keys: list[SigningKey]
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
 ) -> None:
-    check = verifier(jwks, jwks_refetch_seconds=0)
+    check = verifier(jwks_refetch_seconds=0)
     await check.verify(token(signing_keys[0]))
     jwks.keys = [signing_keys[0], signing_keys[1]]
     await check.verify(token(signing_keys[1]))
     assert jwks.fetches == 2
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_unknown_kids_cannot_force_a_fetch_per_request(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
-    check = verifier(jwks, jwks_refetch_seconds=60)
+async def test_unknown_kids_cannot_force_a_fetch_per_request(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(jwks_refetch_seconds=60)
     await check.verify(token(signing_keys[0]))
     for attempt in range(5):
         with pytest.raises(Unauthorized, match="unknown key"):
             await check.verify(token(signing_keys[2], kid=f"invented-{attempt}"))
     assert jwks.fetches == 1
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_concurrent_first_requests_share_one_fetch(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
+async def test_concurrent_first_requests_share_one_fetch(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
     jwks.delay = 0.2
-    check = verifier(jwks)
+    check = verifier()
     await asyncio.gather(*(check.verify(token(signing_keys[0])) for _ in range(10)))
     assert jwks.fetches == 1
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_fetching_keys_does_not_block_the_event_loop(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
+async def test_fetching_keys_does_not_block_the_event_loop(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
     jwks.delay = 0.5
-    check = verifier(jwks)
+    check = verifier()
     ticks = 0
 
     async def tick() -> None:
@@ -241,28 +258,29 @@ async def test_fetching_keys_does_not_block_the_event_loop(jwks: JwksServer, sig
 
     await asyncio.gather(check.verify(token(signing_keys[0])), tick())
     assert ticks == 20
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_unreachable_keys_are_a_503_not_a_401(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
+async def test_unreachable_keys_are_a_503_not_a_401(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
     jwks.status = 500
-    check = verifier(jwks)
+    check = verifier()
     with pytest.raises(KeysUnavailable) as caught:
         await check.verify(token(signing_keys[0]))
     assert caught.value.status == 503
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
-async def test_cached_keys_survive_a_failed_refresh(jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
-    check = verifier(jwks, jwks_refetch_seconds=0)
+async def test_cached_keys_survive_a_failed_refresh(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(jwks_refetch_seconds=0)
     await check.verify(token(signing_keys[0]))
     jwks.status = 500
     with pytest.raises(Unauthorized, match="unknown key"):
         await check.verify(token(signing_keys[1]))
     await check.verify(token(signing_keys[0]))
-    await check.keys.aclose()
 
 
 @pytest.mark.anyio
@@ -276,15 +294,14 @@ async def test_cached_keys_survive_a_failed_refresh(jwks: JwksServer, signing_ke
     ],
 )
 async def test_required_roles_or_scopes(
-    jwks: JwksServer, signing_keys: list[SigningKey], granted: dict[str, Any], admitted: bool
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey], granted: dict[str, Any], admitted: bool
 ) -> None:
-    check = verifier(jwks, required_roles=["Relay.Use"], required_scopes=["Relay.Chat"])
+    check = verifier(required_roles=["Relay.Use"], required_scopes=["Relay.Chat"])
     if admitted:
         await check.verify(token(signing_keys[0], **granted))
     else:
         with pytest.raises(Forbidden, match="role or scope"):
             await check.verify(token(signing_keys[0], **granted))
-    await check.keys.aclose()
 
 
 def test_default_issuers_and_key_url_are_the_tenants() -> None:
