@@ -6,8 +6,9 @@ the whole session the guard then scans
 
 * every response a hosted relay sends, headers and body, frame by frame
   (:class:`ScanResponses`, the ASGI middleware ``host_relay`` wraps apps in);
-* every HTTP response read through ``httpx`` in this process, which is what
-  the ``openai`` SDK, the test clients and the relay's own SDKs use;
+* every HTTP response read through ``httpx`` or ``httpx2`` in this process:
+  the test clients use the first, the ``openai`` SDK (the test clients' and
+  the relay's own) the second;
 * every log record of every logger, at every level, from every thread.
 
 A leak fails the test it happened in (or the session, if no test was
@@ -21,12 +22,13 @@ it has no asserts to rewrite: PYTEST_DONT_REWRITE.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
 from typing import Any
 
-import httpx
 import pytest
 
 MIN_SECRET_LENGTH = 8
@@ -119,60 +121,75 @@ class ScanResponses:
         await self.app(scope, receive, scanning_send)
 
 
-class _ScannedSyncStream(httpx.SyncByteStream):
-    def __init__(self, stream: Any, where: str) -> None:
-        self._stream = stream
-        self._window = _Window(where)
+def _scanned_stream_types(http: ModuleType) -> tuple[type, type]:
+    """Stream wrappers deriving from ``http``'s own base classes, which its responses check for."""
 
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._stream:
-            self._window.feed(chunk)
-            yield chunk
+    class ScannedSyncStream(http.SyncByteStream):  # type: ignore[misc, name-defined]
+        def __init__(self, stream: Any, where: str) -> None:
+            self._stream = stream
+            self._window = _Window(where)
 
-    def close(self) -> None:
-        self._stream.close()
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self._stream:
+                self._window.feed(chunk)
+                yield chunk
+
+        def close(self) -> None:
+            self._stream.close()
+
+    class ScannedAsyncStream(http.AsyncByteStream):  # type: ignore[misc, name-defined]
+        def __init__(self, stream: Any, where: str) -> None:
+            self._stream = stream
+            self._window = _Window(where)
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self._stream:
+                self._window.feed(chunk)
+                yield chunk
+
+        async def aclose(self) -> None:
+            await self._stream.aclose()
+
+    return ScannedSyncStream, ScannedAsyncStream
 
 
-class _ScannedAsyncStream(httpx.AsyncByteStream):
-    def __init__(self, stream: Any, where: str) -> None:
-        self._stream = stream
-        self._window = _Window(where)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            self._window.feed(chunk)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
+def _where(request: Any) -> str:
+    return f"an HTTP response from {request.method} {request.url.copy_with(query=None)}"
 
 
-def _scan_headers(response: httpx.Response, where: str) -> None:
+def _scan_headers(response: Any, where: str) -> None:
     for name, value in response.headers.multi_items():
         GUARD.check_text(f"{name}: {value}", f"{where} (headers)")
 
 
-def _patch_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Wrap httpx's transports so every response body is scanned as it is read."""
-    sync_handle = httpx.HTTPTransport.handle_request
-    async_handle = httpx.AsyncHTTPTransport.handle_async_request
+def _patch_transports(http: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wrap one HTTP library's transports so every response body is scanned as it is read."""
+    sync_stream, async_stream = _scanned_stream_types(http)
+    sync_handle = http.HTTPTransport.handle_request
+    async_handle = http.AsyncHTTPTransport.handle_async_request
 
-    def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+    def handle_request(self: Any, request: Any) -> Any:
         response = sync_handle(self, request)
-        where = f"an HTTP response from {request.method} {request.url.copy_with(query=None)}"
-        _scan_headers(response, where)
-        response.stream = _ScannedSyncStream(response.stream, where)
+        _scan_headers(response, _where(request))
+        response.stream = sync_stream(response.stream, _where(request))
         return response
 
-    async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self: Any, request: Any) -> Any:
         response = await async_handle(self, request)
-        where = f"an HTTP response from {request.method} {request.url.copy_with(query=None)}"
-        _scan_headers(response, where)
-        response.stream = _ScannedAsyncStream(response.stream, where)
+        _scan_headers(response, _where(request))
+        response.stream = async_stream(response.stream, _where(request))
         return response
 
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", handle_request)
-    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request)
+    monkeypatch.setattr(http.HTTPTransport, "handle_request", handle_request)
+    monkeypatch.setattr(http.AsyncHTTPTransport, "handle_async_request", handle_async_request)
+
+
+def _patch_http_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("httpx", "httpx2"):
+        try:
+            _patch_transports(importlib.import_module(name), monkeypatch)
+        except ImportError:
+            continue
 
 
 class _LogScanner(logging.Handler):
@@ -198,7 +215,7 @@ def pytest_configure(config: pytest.Config) -> None:
     root = logging.getLogger()
     root.addHandler(_scanner)
     root.setLevel(logging.DEBUG)
-    _patch_httpx(_session_patch)
+    _patch_http_clients(_session_patch)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -15,9 +15,10 @@ INNER_SUITE = """
 import logging
 
 import httpx
+import openai
 import pytest
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from devtools.threaded_server import ThreadedServer
@@ -40,6 +41,15 @@ def test_receives_the_secret():
         httpx.get(server.url + "/")
 
 
+def test_the_openai_sdk_receives_the_secret():
+    async def leaky(request):
+        return JSONResponse({"object": "list", "data": [{"id": SECRET, "object": "model", "created": 0, "owned_by": "x"}]})
+
+    app = Starlette(routes=[Route("/v1/models", leaky)])
+    with ThreadedServer(app) as server, openai.OpenAI(base_url=server.url + "/v1", api_key="unused") as sdk:
+        sdk.models.list()
+
+
 @pytest.fixture
 def chatty():
     logging.getLogger("fixture").warning("oops: %s", SECRET)
@@ -55,12 +65,13 @@ def test_a_leak_fails_the_test_that_caused_it(pytester: pytest.Pytester, monkeyp
     monkeypatch.setenv("PYTHONPATH", str(APP_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     pytester.makepyfile(test_inner=INNER_SUITE)
     result = pytester.runpytest_subprocess("-p", "tests.secret_guard", "-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=1, failed=4)
     output = result.stdout.str()
     assert "FAILED test_inner.py::test_logs_the_secret" in output
     assert "secret 'demo secret' appeared in a log record of 'app.deep' at DEBUG" in output
     assert "FAILED test_inner.py::test_receives_the_secret" in output
     assert "secret 'demo secret' appeared in an HTTP response from GET" in output
+    assert "FAILED test_inner.py::test_the_openai_sdk_receives_the_secret" in output
     assert "FAILED test_inner.py::test_leaks_in_a_fixture" in output
     assert "appeared in a log record of 'fixture' at WARNING" in output
     reports = [line for line in output.splitlines() if "SecretLeak" in line]

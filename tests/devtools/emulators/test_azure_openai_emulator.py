@@ -444,7 +444,7 @@ def test_error_after_raises_api_error_mid_stream(
 
     assert "".join(seen) == "ab"
     assert caught.value.code == "boom"
-    assert last_record(emulator).outcome == "error_frame"
+    assert wait_for(lambda: last_record(emulator).outcome == "error_frame")
     raw = httpx.post(chat_url(server), headers={"api-key": API_KEY}, json={"messages": user(prompt), "stream": True})
     frames = raw_frames(raw.content)
     assert len(frames) == 5 and b"[DONE]" not in raw.content
@@ -460,7 +460,7 @@ def test_close_after_raises_a_transport_error(client: openai.AzureOpenAI, emulat
             seen += [choice.delta.content or "" for choice in chunk.choices]
 
     assert "".join(seen) == "a"
-    assert last_record(emulator).outcome == "closed"
+    assert wait_for(lambda: last_record(emulator).outcome == "closed")
 
 
 def test_stall_then_client_close_is_recorded_as_disconnect(
