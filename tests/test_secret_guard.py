@@ -43,7 +43,8 @@ def test_receives_the_secret():
 
 def test_the_openai_sdk_receives_the_secret():
     async def leaky(request):
-        return JSONResponse({"object": "list", "data": [{"id": SECRET, "object": "model", "created": 0, "owned_by": "x"}]})
+        model = {"id": SECRET, "object": "model", "created": 0, "owned_by": "x"}
+        return JSONResponse({"object": "list", "data": [model]})
 
     app = Starlette(routes=[Route("/v1/models", leaky)])
     with ThreadedServer(app) as server, openai.OpenAI(base_url=server.url + "/v1", api_key="unused") as sdk:

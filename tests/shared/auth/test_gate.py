@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.local_host import APP_ROOT
 from devtools.threaded_server import ThreadedServer
 from shared.access import Access
 from shared.auth.gate import Gate
@@ -94,3 +95,10 @@ def test_make_dev_config_is_anonymous(start_relay: Callable[..., ThreadedServer]
     relay = start_relay(chat_config(azure.url, auth={"allow_anonymous": True})).url
     assert httpx.post(f"{relay}{CHAT_URL}", json=chat_body()).status_code == 200
     assert error_of(httpx.post(f"{relay}{CHAT_URL}", json=chat_body(), headers=bearer("rk-wrong")), 401)
+
+
+def test_the_dev_config_takes_the_readme_key_or_none(start_relay: Callable[..., ThreadedServer], azure: Any) -> None:
+    dev = json.loads((APP_ROOT / "devtools" / "config" / "relay.dev.json").read_text())
+    relay = start_relay(chat_config(azure.url, auth=dev["auth"])).url
+    assert httpx.post(f"{relay}{CHAT_URL}", json=chat_body(), headers=bearer("dev-relay-key")).status_code == 200
+    assert httpx.post(f"{relay}{CHAT_URL}", json=chat_body()).status_code == 200
