@@ -6,8 +6,9 @@ PORT ?= 7071
 STAMP := $(VENV)/.installed
 # npm ci writes node_modules/.package-lock.json; it is stale once the lock file is newer.
 WEB_STAMP := web/node_modules/.package-lock.json
+AZURITE := devtools/azurite/node_modules/.package-lock.json
 
-.PHONY: install webdeps dev serve emulators test pytest webtest lint bench clean
+.PHONY: install webdeps azurite dev serve emulators test pytest webtest lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,13 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 
 ## make webdeps: web/'s npm packages (the openai SDK and TypeScript, for tests only)
 webdeps: $(WEB_STAMP)
+
+## make azurite: the Azure Storage emulator the quota-store tests start (npm ci, Node 18+)
+$(AZURITE): devtools/azurite/package.json devtools/azurite/package-lock.json
+	cd devtools/azurite && npm ci --no-audit --no-fund
+	touch $(AZURITE)
+
+azurite: $(AZURITE)
 
 ## make dev: the relay on http://localhost:7071 with every provider emulator and a demo config
 dev: install
@@ -43,7 +51,7 @@ test: install lint webtest pytest
 webtest: webdeps
 	cd web && npm test
 
-pytest: install webdeps
+pytest: install webdeps azurite
 	$(PY) -m coverage run -m pytest
 	$(PY) -m coverage report --fail-under=85
 
@@ -56,4 +64,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage web/node_modules test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage web/node_modules devtools/azurite/node_modules test-artifacts

@@ -4,6 +4,10 @@ Every HTTP function takes and returns the FastAPI streaming extension's
 types: the Python worker refuses an app that mixes them with the core
 library's request type. The relay is built at import, when the worker indexes
 the app, so an invalid configuration stops the app with a clear message.
+
+Functions are ANONYMOUS at the host: the relay authenticates clients itself
+(see ``auth`` in the README), because function keys cannot be kept out of
+browser pages.
 """
 
 import azure.functions as func
@@ -19,13 +23,13 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 @app.route(route="v1/chat/completions", methods=["POST"])
 async def chat_completions(req: Request) -> Response:
     """OpenAI-compatible chat completions, streamed as SSE or returned whole."""
-    return await http_api.chat_completions(relay, req)
+    return http_api.with_cors(relay, req, await http_api.chat_completions(relay, req))
 
 
 @app.route(route="chat", methods=["POST"])
 async def chat(req: Request) -> Response:
     """The typed-event SSE dialect for browsers: ``event: text_delta`` and friends."""
-    return await http_api.chat_events(relay, req)
+    return http_api.with_cors(relay, req, await http_api.chat_events(relay, req))
 
 
 @app.route(route="ui", methods=["GET"])
@@ -42,8 +46,20 @@ async def demo_asset(req: Request) -> Response:
 
 @app.route(route="v1/models", methods=["GET"])
 async def list_models(req: Request) -> Response:
-    """The configured model aliases, in OpenAI's list format."""
-    return http_api.list_models(relay)
+    """The model aliases the caller may use, in OpenAI's list format."""
+    return http_api.with_cors(relay, req, await http_api.list_models(relay, req))
+
+
+@app.route(route="auth/browser-token", methods=["POST"])
+async def mint_browser_token(req: Request) -> Response:
+    """A short-lived token for a web page, minted for an authenticated caller."""
+    return http_api.with_cors(relay, req, await http_api.mint_browser_token(relay, req))
+
+
+@app.route(route="{*path}", methods=["OPTIONS"])
+async def cors_preflight(req: Request) -> Response:
+    """CORS preflight for every route, answered by the app (leave the platform's CORS list empty)."""
+    return http_api.preflight(relay, req)
 
 
 @app.route(route="health", methods=["GET"])

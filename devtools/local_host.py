@@ -34,7 +34,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 logger = logging.getLogger("devtools.local_host")
 
@@ -114,8 +114,21 @@ def build_asgi_app(function_app: func.FunctionApp, prefix: str = "api") -> Starl
         template = _starlette_path(trigger.route or function.get_function_name())
         path = "/" + "/".join(part for part in (prefix, template) if part)
         methods = [str(getattr(method, "value", method)).upper() for method in (trigger.methods or ALL_METHODS)]
-        routes.append(Route(path, endpoint=_invoker(user_function), methods=methods))
+        route_type = CatchAllRoute if "{*" in (trigger.route or "") else Route
+        routes.append(route_type(path, endpoint=_invoker(user_function), methods=methods))
     return Starlette(routes=routes)
+
+
+class CatchAllRoute(Route):
+    """A ``{*rest}`` route: with the wrong method it does not match at all.
+
+    Otherwise an ``OPTIONS``-only catch-all would answer every unknown path
+    with 405 instead of the host's 404.
+    """
+
+    def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
+        match, child_scope = super().matches(scope)
+        return (Match.NONE, {}) if match is Match.PARTIAL else (match, child_scope)
 
 
 def _check_http_types(name: str, user_function: Callable[..., Any]) -> None:
@@ -132,13 +145,15 @@ def _check_http_types(name: str, user_function: Callable[..., Any]) -> None:
 
 
 def _starlette_path(template: str) -> str:
-    """Functions route templates (``{id:int}``, ``{name?}``) in Starlette's syntax."""
+    """Functions route templates (``{id:int}``, ``{name?}``, catch-all ``{*rest}``) in Starlette's syntax."""
 
     def convert(match: re.Match[str]) -> str:
-        name, constraint = match.group(1).rstrip("?"), match.group(2)
+        catch_all, name, constraint = match.group(1), match.group(2).rstrip("?"), match.group(3)
+        if catch_all:
+            return f"{{{name}:path}}"
         return f"{{{name}:int}}" if constraint == "int" else f"{{{name}}}"
 
-    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*\??)(?::([a-z]+)[^}]*)?\}", convert, template.strip("/"))
+    return re.sub(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*\??)(?::([a-z]+)[^}]*)?\}", convert, template.strip("/"))
 
 
 def _invoker(user_function: Callable[..., Any]) -> Callable[[StarletteRequest], Awaitable[Response]]:

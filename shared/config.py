@@ -17,8 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .access_config import environment_problems, reference_problems
+from .auth.settings import AuthSettings
 from .chat_request import field_path
+from .cors import CorsSettings
 from .errors import ConfigError
+from .limits.settings import QuotaSettings
+from .policy.settings import PolicySettings
 from .providers import PROVIDERS
 from .providers.base import BackendSettings
 from .routing.settings import RoutingSettings
@@ -55,6 +60,10 @@ class _Document(BaseModel):
     limits: Limits = Limits()
     stream: StreamSettings = StreamSettings()
     routing: RoutingSettings = RoutingSettings()
+    auth: AuthSettings = AuthSettings()
+    policy: PolicySettings = PolicySettings()
+    quotas: QuotaSettings = QuotaSettings()
+    cors: CorsSettings = CorsSettings()
 
 
 class RelayConfig(BaseModel):
@@ -67,6 +76,10 @@ class RelayConfig(BaseModel):
     limits: Limits = Limits()
     stream: StreamSettings = StreamSettings()
     routing: RoutingSettings = RoutingSettings()
+    auth: AuthSettings = AuthSettings()
+    policy: PolicySettings = PolicySettings()
+    quotas: QuotaSettings = QuotaSettings()
+    cors: CorsSettings = CorsSettings()
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``."""
@@ -106,6 +119,7 @@ def parse_config(document: Any) -> RelayConfig:
     valid = [backend for backend in backends if backend is not None]
     problems += _check_names(valid)
     problems += _check_models(generic.models, valid if len(valid) == len(backends) else None)
+    problems += reference_problems(generic.models, generic.auth, generic.policy, generic.quotas)
     if problems:
         raise ConfigError(problems)
     return RelayConfig(
@@ -114,6 +128,10 @@ def parse_config(document: Any) -> RelayConfig:
         limits=generic.limits,
         stream=generic.stream,
         routing=generic.routing,
+        auth=generic.auth,
+        policy=generic.policy,
+        quotas=generic.quotas,
+        cors=generic.cors,
     )
 
 
@@ -124,6 +142,7 @@ def check_environment(config: RelayConfig, environ: Mapping[str, str]) -> None:
         spec = PROVIDERS[backend.provider]
         for field, message in spec.check_environment(backend, environ):
             problems.append((f"backends[{index}].{field}", message))
+    problems += environment_problems(config.auth, config.quotas, environ)
     if problems:
         raise ConfigError(problems)
 

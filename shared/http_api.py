@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 # nginx's status for "the client closed the connection before the answer"; nobody reads it.
 CLIENT_CLOSED_REQUEST = 499
+MINT_BODY_LIMIT = 4096
 
 
 async def chat_completions(relay: Relay, request: Request) -> Response:
@@ -62,14 +63,18 @@ Opened = tuple[ChatRequest, OpenedStream, AsyncGenerator[StreamEvent | bytes, No
 async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], ChatRequest]) -> Opened | Response:
     """Parse the body and open the upstream, or the error response to send instead.
 
-    Both dialects share this path: body limits, validation, failover, the
-    race against the client leaving, and the request's log line.
+    Both dialects share this path: authentication, body limits, validation,
+    request policy and quotas, failover, the race against the client leaving,
+    the usage debit and the request's log line.
     """
     trace = RequestTrace()
     try:
-        chat = parse(await read_body(request, relay.config.limits.max_body_bytes))
+        identity = await relay.access.authenticate(request.headers)
+        body = await read_body(request, relay.config.limits.max_body_bytes)
+        admission = await relay.access.admit(identity, parse(body), len(body))
+        chat = admission.chat
         trace.alias, trace.stream = chat.model, chat.stream
-        opened = await unless_disconnected(request.receive, relay.open(chat, trace))
+        opened = await admission.attempt(unless_disconnected(request.receive, relay.open(chat, trace)))
     except ClientDisconnected:
         trace.finish(CLIENT_DISCONNECTED)
         return Response(status_code=CLIENT_CLOSED_REQUEST)
@@ -80,7 +85,7 @@ async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], C
         logger.exception("unexpected failure while opening a chat stream")
         trace.finish("internal_error")
         return error_response(RelayError("the relay failed unexpectedly; please retry", code="internal_error"))
-    return chat, opened, traced_events(opened.events, trace)
+    return chat, opened, traced_events(admission.meter(opened.events), trace)
 
 
 def _stream_response(
@@ -106,10 +111,36 @@ async def _completion_response(
     return JSONResponse(document, headers=relay_headers(opened))
 
 
-def list_models(relay: Relay) -> Response:
-    """``GET /v1/models``: the public aliases, in OpenAI's list format."""
-    data = [{"id": alias, "object": "model", "created": 0, "owned_by": "relay"} for alias in relay.router.aliases()]
+async def list_models(relay: Relay, request: Request) -> Response:
+    """``GET /v1/models``: the public aliases this caller may use, in OpenAI's list format."""
+    try:
+        identity = await relay.access.authenticate(request.headers)
+    except RelayError as exc:
+        return error_response(exc)
+    aliases = relay.access.visible_models(identity, relay.router.aliases())
+    data = [{"id": alias, "object": "model", "created": 0, "owned_by": "relay"} for alias in aliases]
     return JSONResponse({"object": "list", "data": data})
+
+
+async def mint_browser_token(relay: Relay, request: Request) -> Response:
+    """``POST /auth/browser-token``: a short-lived token for a web page, granting at most the caller's rights."""
+    try:
+        identity = await relay.access.authenticate(request.headers)
+        body = await read_body(request, MINT_BODY_LIMIT)
+        document = relay.access.mint_browser_token(identity, body, relay.router.aliases())
+    except RelayError as exc:
+        return error_response(exc)
+    return JSONResponse(document, headers={"Cache-Control": "no-store"})
+
+
+def preflight(relay: Relay, request: Request) -> Response:
+    """``OPTIONS`` on any route: the CORS preflight, answered from ``cors``."""
+    return relay.access.cors.preflight(request.headers)
+
+
+def with_cors(relay: Relay, request: Request, response: Response) -> Response:
+    """``response`` with the CORS headers an allowed origin's page needs to read it."""
+    return relay.access.cors.decorate(request.headers, response)
 
 
 def health(relay: Relay) -> Response:
@@ -130,6 +161,8 @@ def attempts_header(attempts: int) -> dict[str, str]:
 def error_response(error: RelayError, headers: dict[str, str] | None = None) -> Response:
     """OpenAI-style error JSON with the error's status and Retry-After."""
     all_headers = dict(headers or {})
+    if error.status == 401:
+        all_headers["WWW-Authenticate"] = "Bearer"
     if error.retry_after is not None:
         all_headers["Retry-After"] = str(max(1, round(error.retry_after)))
     return JSONResponse(error_body(error), status_code=error.status, headers=all_headers)

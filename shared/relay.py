@@ -22,6 +22,7 @@ import os
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 
+from .access import Access
 from .chat_request import ChatRequest
 from .config import RelayConfig, load_config
 from .errors import ModelNotFound, UpstreamError, UpstreamRateLimited, UpstreamTimeout, UpstreamUnavailable
@@ -58,10 +59,15 @@ class Relay:
     """Everything a request needs, built once per process."""
 
     def __init__(
-        self, config: RelayConfig, adapters: Mapping[str, ProviderAdapter], router: Router | None = None
+        self,
+        config: RelayConfig,
+        adapters: Mapping[str, ProviderAdapter],
+        router: Router | None = None,
+        access: Access | None = None,
     ) -> None:
         self.config = config
         self.adapters = dict(adapters)
+        self.access = access if access is not None else Access.closed(config)
         self.router = router or Router(
             {alias: [config.backend(name) for name in names] for alias, names in config.models.items()},
             config.routing,
@@ -75,7 +81,7 @@ class Relay:
         adapters = {
             backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends
         }
-        return cls(config, adapters)
+        return cls(config, adapters, access=Access.build(config, environ))
 
     async def open(self, request: ChatRequest, trace: RequestTrace | None = None) -> OpenedStream:
         """Commit the request to the first backend that starts a stream, failing over before any byte.
@@ -190,6 +196,7 @@ class Relay:
         """Close every SDK client."""
         for adapter in self.adapters.values():
             await adapter.aclose()
+        await self.access.aclose()
 
 
 def _error_from_event(backend: str, event: StreamError) -> UpstreamError:

@@ -2,7 +2,9 @@
 
 A relay here is ``function_app.py`` imported afresh with its own environment
 and hosted by ``devtools.local_host`` — the same registered functions the
-Functions worker would serve — under uvicorn on a free port.
+Functions worker would serve — under uvicorn on a free port. Every relay is
+wrapped in the secret guard's response scanner, and one without an ``auth``
+section gets :data:`TEST_AUTH`: the relay key the client fixtures send.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,9 +28,16 @@ from devtools.emulators.vertex import VertexEmulator, make_service_account_info
 from devtools.emulators.vertex import create_app as create_vertex_emulator
 from devtools.local_host import APP_ROOT, build_asgi_app, function_app_of, import_app_module, route_prefix
 from devtools.threaded_server import ThreadedServer
+from shared.auth.relay_keys import hash_key
 from shared.relay import Relay
+from tests.secret_guard import ScanResponses, register_secret
 
-AZURE_TEST_KEY = "azure-test-key-9f8e7d6c5b4a"
+pytest_plugins = ["tests.secret_guard", "tests.azurite", "pytester"]
+
+AZURE_TEST_KEY = register_secret("azure-test-key-9f8e7d6c5b4a", "AZURE_TEST_KEY")
+RELAY_TEST_KEY = register_secret("relay-client-key", "RELAY_TEST_KEY")
+TEST_AUTH: dict[str, Any] = {"relay_keys": [{"name": "tests", "sha256": hash_key(RELAY_TEST_KEY), "models": ["*"]}]}
+AUTH_HEADERS = {"Authorization": f"Bearer {RELAY_TEST_KEY}"}
 
 
 @contextmanager
@@ -65,11 +74,11 @@ class RelayServer(ThreadedServer):
 
 def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> RelayServer:
     """Import ``function_app.py`` with ``config`` and serve it on a free port."""
-    values = {"RELAY_CONFIG": json.dumps(config), **(environ or {})}
+    values = {"RELAY_CONFIG": json.dumps({"auth": TEST_AUTH, **config}), **(environ or {})}
     with patched_environ(values):
         module = import_app_module(APP_ROOT / "function_app.py")
     app = build_asgi_app(function_app_of(module), route_prefix(APP_ROOT / "host.json"))
-    return RelayServer(app, module.relay).start()
+    return RelayServer(ScanResponses(app), module.relay).start()
 
 
 def azure_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, Any]:
@@ -135,21 +144,36 @@ def fresh_relay_url(azure_emulator: AzureOpenAIEmulator) -> Iterator[str]:
 @pytest.fixture
 def client(relay_url: str) -> Iterator[openai.OpenAI]:
     """The real OpenAI SDK pointed at the relay."""
-    with openai.OpenAI(base_url=f"{relay_url}/api/v1", api_key="relay-client-key", max_retries=0) as sdk:
+    with openai.OpenAI(base_url=f"{relay_url}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0) as sdk:
         yield sdk
 
 
 @pytest.fixture
 def async_client(relay_url: str) -> openai.AsyncOpenAI:
     """The real async OpenAI SDK pointed at the relay."""
-    return openai.AsyncOpenAI(base_url=f"{relay_url}/api/v1", api_key="relay-client-key", max_retries=0)
+    return openai.AsyncOpenAI(base_url=f"{relay_url}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0)
 
 
 @pytest.fixture
 def http(relay_url: str) -> Iterator[httpx.Client]:
-    """A plain HTTP client for the relay, for requests an SDK would refuse to send."""
-    with httpx.Client(base_url=relay_url, timeout=30) as session:
+    """A plain HTTP client for the relay (with the test relay key), for requests an SDK would refuse to send."""
+    with httpx.Client(base_url=relay_url, timeout=30, headers=AUTH_HEADERS) as session:
         yield session
+
+
+@pytest.fixture
+def start_relay() -> Iterator[Callable[..., ThreadedServer]]:
+    """Host relays with their own configuration for one test; all are stopped afterwards."""
+    servers: list[ThreadedServer] = []
+
+    def start(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> ThreadedServer:
+        server = host_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY, **(environ or {})})
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

@@ -26,12 +26,11 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ..redaction import scrub
 from ..retry_after import ROUTING_HEADERS, retry_after_seconds
 from .base import UpstreamStream
 
 logger = logging.getLogger(__name__)
-
-_URL = re.compile(r"https?://\S+")
 
 # Mid-stream error codes worth retrying: OpenAI's and Azure's, and the Google
 # canonical statuses Vertex's OpenAI-compatible endpoint reports.
@@ -200,6 +199,5 @@ def _error_message(body: object) -> str | None:
 
 
 def client_message(message: str) -> str:
-    """An upstream message fit for the client: no URLs, no SDK prefixes."""
-    message = re.sub(r"^Error code: \d+ - ", "", message or "")
-    return _URL.sub("[upstream url]", message)[:500]
+    """An upstream message fit for the client: no URLs, ids or keys, no SDK prefixes."""
+    return scrub(re.sub(r"^Error code: \d+ - ", "", message or ""))

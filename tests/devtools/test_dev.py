@@ -42,7 +42,7 @@ def dev_url() -> Iterator[str]:
 
 
 def test_openai_sdk_streams_the_azure_alias(dev_url: str) -> None:
-    with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev") as client:
+    with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev-relay-key") as client:
         chunks = client.chat.completions.create(
             model="azure", messages=[{"role": "user", "content": "Hello"}], stream=True
         )
@@ -79,7 +79,7 @@ def test_the_typed_event_route_streams_the_azure_alias(dev_url: str) -> None:
 
 @pytest.mark.parametrize("alias", ["bedrock", "vertex", "vertex-native"])
 def test_openai_sdk_streams_the_other_aliases(dev_url: str, alias: str) -> None:
-    with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev") as client:
+    with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev-relay-key") as client:
         chunks = client.chat.completions.create(
             model=alias, messages=[{"role": "user", "content": inline_prompt(chunks=8)}], stream=True
         )
@@ -88,7 +88,7 @@ def test_openai_sdk_streams_the_other_aliases(dev_url: str, alias: str) -> None:
 
 
 def test_dev_relay_uses_tokens_the_emulator_issued(dev_url: str) -> None:
-    with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev") as client:
+    with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev-relay-key") as client:
         client.chat.completions.create(model="vertex", messages=[{"role": "user", "content": "hi"}])
     tokens = httpx.get(f"{VERTEX_EMULATOR}/_emulator/tokens").json()["tokens"]
     requests = httpx.get(f"{VERTEX_EMULATOR}/_emulator/requests").json()["requests"]
@@ -97,5 +97,5 @@ def test_dev_relay_uses_tokens_the_emulator_issued(dev_url: str) -> None:
 
 
 def test_dev_models_list_every_alias(dev_url: str) -> None:
-    with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev") as client:
+    with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev-relay-key") as client:
         assert {model.id for model in client.models.list()} >= {"azure", "bedrock", "vertex", "vertex-native"}

@@ -109,3 +109,32 @@ def test_real_app_routes(relay_url: str) -> None:
     """The real app passed the type check and is mounted under host.json's prefix."""
     assert httpx.get(f"{relay_url}/api/health").status_code == 200
     assert httpx.get(f"{relay_url}/health").status_code == 404
+
+
+CATCH_ALL_APP = '''
+import azure.functions as func
+from azurefunctions.extensions.http.fastapi import JSONResponse, Request
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="items", methods=["GET"])
+async def items(req: Request) -> JSONResponse:
+    return JSONResponse({"items": []})
+
+
+@app.route(route="{*rest}", methods=["OPTIONS"])
+async def preflight(req: Request) -> JSONResponse:
+    return JSONResponse({"rest": req.path_params["rest"]})
+'''
+
+
+def test_catch_all_routes_match_any_path_but_never_turn_404_into_405(tmp_path: Path) -> None:
+    root = write_app(tmp_path, CATCH_ALL_APP, prefix="api")
+    app = build_asgi_app(import_function_app(root / "function_app.py"), "api")
+    with ThreadedServer(app) as server:
+        assert httpx.options(f"{server.url}/api/deep/nested/path").json() == {"rest": "deep/nested/path"}
+        assert httpx.options(f"{server.url}/api/items").status_code == 200
+        assert httpx.get(f"{server.url}/api/items").json() == {"items": []}
+        assert httpx.get(f"{server.url}/api/missing").status_code == 404
+        assert httpx.post(f"{server.url}/api/items").status_code == 405

@@ -10,7 +10,7 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
-from tests.conftest import AZURE_TEST_KEY, azure_backend, host_relay
+from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY, azure_backend, host_relay
 from tests.shared.test_http_api import assert_openai_error
 
 URL = "/api/chat"
@@ -161,14 +161,14 @@ BODIES = {
 def test_an_unexpected_failure_is_a_500_without_internals(
     azure: AzureOpenAIEmulator, monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
-    async def broken_open(request: object) -> None:
+    async def broken_open(request: object, trace: object = None) -> None:
         raise RuntimeError("secret internals")
 
     config = {"backends": [azure_backend("east", azure.url)], "models": {"azure": ["east"]}}  # type: ignore[attr-defined]
     server = host_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY})
     monkeypatch.setattr(server.relay, "open", broken_open)
     try:
-        response = httpx.post(f"{server.url}{url}", json=BODIES[url], timeout=10)
+        response = httpx.post(f"{server.url}{url}", json=BODIES[url], timeout=10, headers=AUTH_HEADERS)
     finally:
         server.stop()
     error = assert_openai_error(response, 500)

@@ -14,6 +14,7 @@ from tests.conftest import (
     AZURE_TEST_KEY,
     BEDROCK_ENV,
     BEDROCK_MODEL,
+    RELAY_TEST_KEY,
     azure_backend,
     bedrock_backend,
     serve_relay,
@@ -41,7 +42,7 @@ def relay(azure: AzureOpenAIEmulator, bedrock: BedrockEmulator, vertex: VertexEm
 
 def stream(relay: str, **kwargs: object) -> tuple[str, str, str]:
     """The streamed text, the backend that answered and the attempt count."""
-    with openai.OpenAI(base_url=f"{relay}/api/v1", api_key="k", max_retries=0) as client:
+    with openai.OpenAI(base_url=f"{relay}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0) as client:
         raw = client.chat.completions.with_raw_response.create(
             model="chat", messages=[{"role": "user", "content": "hi"}], stream=True, **kwargs
         )

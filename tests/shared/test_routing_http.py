@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from tests.conftest import AZURE_TEST_KEY, azure_backend, host_relay
+from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY, azure_backend, host_relay
 
 URL = "/api/v1/chat/completions"
 BACKENDS = ("primary", "secondary", "tertiary")
@@ -33,7 +33,7 @@ def pool(azure: AzureOpenAIEmulator) -> Iterator[httpx.Client]:
         "models": {"azure": list(BACKENDS)},
     }
     server = host_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY})
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with httpx.Client(base_url=server.url, timeout=30, headers=AUTH_HEADERS) as http:
         yield http
     server.stop()
 

@@ -23,6 +23,7 @@ from devtools.emulators.scenario import inline_prompt
 from tests.conftest import (
     AZURE_TEST_KEY,
     BEDROCK_ENV,
+    RELAY_TEST_KEY,
     azure_backend,
     bedrock_backend,
     host_relay,
@@ -117,6 +118,7 @@ class RawClient:
         self.received = b""
         head = (
             f"POST /api/v1/chat/completions HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Authorization: Bearer {RELAY_TEST_KEY}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body.encode())}\r\n\r\n"
         )
         self.sock.sendall(head.encode() + body.encode())
@@ -220,7 +222,7 @@ def test_heartbeats_do_not_disturb_the_openai_sdk(relay_for: Callable[..., Upstr
     import openai
 
     upstream = relay_for(heartbeat_seconds=0.05)
-    with openai.OpenAI(base_url=f"{upstream.url}/api/v1", api_key="unused", max_retries=0) as sdk:
+    with openai.OpenAI(base_url=f"{upstream.url}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0) as sdk:
         prompt = inline_prompt(text="slow but sure", chunks=3, first_delay_ms=300, delay_ms=120)
         chunks = sdk.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": prompt}], stream=True)
         assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices) == "slow but sure"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from playwright.sync_api import Page, Request
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, Scenario, inline_prompt
+from tests.conftest import AZURE_TEST_KEY, RELAY_TEST_KEY, TEST_AUTH, serve_relay, single_azure_config
 from tests.web.conftest import ARTIFACTS
 
 JAPANESE = "東京の天気は晴れ☀️、気温は18℃です。café 👨‍👩‍👧 🎉 — ストリーミング完了🚀"
@@ -69,9 +70,19 @@ class DemoPage:
 
 
 @pytest.fixture
-def demo(page: Page, fresh_relay_url: str, azure: AzureOpenAIEmulator) -> DemoPage:
-    """The page on a relay of its own: a scripted 429 must not cool the backend down for later tests."""
-    return DemoPage(page, fresh_relay_url)
+def demo_relay_url(azure: AzureOpenAIEmulator) -> Iterator[str]:
+    """A relay configured like ``make dev``: anonymous callers allowed, relay keys checked.
+
+    One per test: a scripted 429 must not cool the backend down for later tests.
+    """
+    config = {**single_azure_config(azure), "auth": {**TEST_AUTH, "allow_anonymous": True}}
+    with serve_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY}) as url:
+        yield url
+
+
+@pytest.fixture
+def demo(page: Page, demo_relay_url: str) -> DemoPage:
+    return DemoPage(page, demo_relay_url)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
@@ -158,11 +169,11 @@ def test_an_upstream_429_shows_retry_after(demo: DemoPage) -> None:
 def test_the_api_key_is_sent_to_the_relay_and_kept_nowhere(demo: DemoPage, azure: AzureOpenAIEmulator) -> None:
     requests: list[Request] = []
     demo.page.on("request", lambda request: requests.append(request))
-    demo.page.fill("#api-key", "relay-key-123")
+    demo.page.fill("#api-key", RELAY_TEST_KEY)
     demo.send("hi")
     demo.wait_for("done")
     chat = next(r for r in requests if r.url.endswith("/api/chat"))
-    assert chat.headers["authorization"] == "Bearer relay-key-123"
+    assert chat.headers["authorization"] == f"Bearer {RELAY_TEST_KEY}"
     assert azure.recorder.records[-1].auth == "api-key", "the upstream sees the relay's key, not the browser's"
     stored = demo.page.evaluate("[localStorage.length, sessionStorage.length, document.cookie]")
     assert stored == [0, 0, ""]

@@ -603,7 +603,7 @@ def test_default_scenario_and_delays() -> None:
         _, events = native_stream(server.url, token, "no inline scenario")
         elapsed = time.monotonic() - started
     assert "".join(e["candidates"][0]["content"]["parts"][0]["text"] for e in events) == "slow"
-    assert elapsed >= 0.15
+    assert elapsed >= 0.14  # one 150 ms pause; the loop timer may fire a hair early
 
 
 def test_content_filter_stops_halfway(server: ThreadedServer, token: str) -> None:
@@ -653,20 +653,34 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_cli_serves_and_writes_a_trusted_service_account(tmp_path: Path) -> None:
-    port, key_file = free_port(), tmp_path / "sa.json"
-    command = [sys.executable, "-m", "devtools.emulators.vertex", "--port", str(port), "--log-level", "warning"]
-    command += ["--write-service-account", str(key_file), "--scenario", json.dumps({"text": "from the CLI"})]
-    process = subprocess.Popen(command, cwd=REPO_ROOT)
-    try:
+def start_cli(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """The emulator CLI on a free port, once it is up and is the process answering there.
+
+    Another server may take the port between choosing and binding it; then the
+    CLI exits, and it is started again on another port.
+    """
+    for attempt in range(5):
+        port, key_file = free_port(), tmp_path / f"sa-{attempt}.json"
+        command = [sys.executable, "-m", "devtools.emulators.vertex", "--port", str(port), "--log-level", "warning"]
+        command += ["--write-service-account", str(key_file), "--scenario", json.dumps({"text": "from the CLI"})]
+        process = subprocess.Popen(command, cwd=REPO_ROOT)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and process.poll() is None:
             try:
-                httpx.get(f"{url}/_emulator/requests", timeout=1)
-                break
+                if key_file.exists() and httpx.get(f"{url}/_emulator/requests", timeout=1).status_code == 200:
+                    return process, url, key_file
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
+        process.terminate()
+        process.wait(timeout=10)
+    raise AssertionError("the emulator CLI never came up")
+
+
+def test_cli_serves_and_writes_a_trusted_service_account(tmp_path: Path) -> None:
+    process, url, key_file = start_cli(tmp_path)
+    try:
         info = json.loads(key_file.read_text())
         assert info["token_uri"] == f"{url}/token"
         creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)

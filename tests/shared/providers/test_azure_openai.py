@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
-from tests.conftest import AZURE_TEST_KEY
+from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY
 
 
 def user(content: str) -> list[dict[str, str]]:
@@ -33,7 +33,7 @@ def fresh_client(fresh_relay_url: str) -> Iterator[openai.OpenAI]:
 
 @pytest.fixture
 def fresh_http(fresh_relay_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=fresh_relay_url, timeout=30) as session:
+    with httpx.Client(base_url=fresh_relay_url, timeout=30, headers=AUTH_HEADERS) as session:
         yield session
 
 

@@ -18,7 +18,7 @@ import uvicorn
 
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
-from tests.conftest import BEDROCK_ENV, BEDROCK_MODEL, bedrock_backend, serve_relay
+from tests.conftest import AUTH_HEADERS, BEDROCK_ENV, BEDROCK_MODEL, RELAY_TEST_KEY, bedrock_backend, serve_relay
 from tests.devtools.emulators.test_bedrock_emulator import _self_signed_certificate
 
 ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -52,7 +52,7 @@ def wait_for(condition: Any, seconds: float = 5.0) -> bool:
 
 @pytest.fixture
 def http(bedrock_relay_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=bedrock_relay_url, timeout=30) as session:
+    with httpx.Client(base_url=bedrock_relay_url, timeout=30, headers=AUTH_HEADERS) as session:
         yield session
 
 
@@ -224,7 +224,10 @@ def test_arn_model_id_is_sent_exactly_as_signed(bedrock_emulator: BedrockEmulato
     bedrock.book.set(ARN, {"text": "via the inference profile"})
     with serve_relay(config, BEDROCK_ENV) as relay:
         response = httpx.post(
-            f"{relay}/api/v1/chat/completions", json={"model": "arn", "messages": user("hi")}, timeout=30
+            f"{relay}/api/v1/chat/completions",
+            json={"model": "arn", "messages": user("hi")},
+            timeout=30,
+            headers=AUTH_HEADERS,
         )
     assert response.json()["choices"][0]["message"]["content"] == "via the inference profile"
     assert bedrock.recorder.records[-1].path == f"/model/{quote(ARN, safe='')}/converse-stream"
@@ -342,7 +345,10 @@ def test_unreachable_endpoint_is_503(free_port_url: str) -> None:
     config = {"backends": [bedrock_backend("gone", free_port_url)], "models": {"gone": ["gone"]}}
     with serve_relay(config, BEDROCK_ENV) as relay:
         response = httpx.post(
-            f"{relay}/api/v1/chat/completions", json={"model": "gone", "messages": user("hi")}, timeout=30
+            f"{relay}/api/v1/chat/completions",
+            json={"model": "gone", "messages": user("hi")},
+            timeout=30,
+            headers=AUTH_HEADERS,
         )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "upstream_unavailable"
@@ -406,6 +412,7 @@ def test_bedrock_api_key_from_the_environment(
             f"{relay}/api/v1/chat/completions",
             json={"model": "key", "messages": user(inline_prompt(text="signed with a key"))},
             timeout=30,
+            headers=AUTH_HEADERS,
         )
     assert response.json()["choices"][0]["message"]["content"] == "signed with a key"
     assert bedrock.recorder.records[-1].auth == "bearer"
@@ -419,7 +426,10 @@ def test_no_credentials_anywhere_is_503_auth_failed(
     config = {"backends": [{**backend, "endpoint_url": bedrock_emulator.url}], "models": {"bare": ["bare"]}}  # type: ignore[attr-defined]
     with serve_relay(config) as relay:
         response = httpx.post(
-            f"{relay}/api/v1/chat/completions", json={"model": "bare", "messages": user("hi")}, timeout=30
+            f"{relay}/api/v1/chat/completions",
+            json={"model": "bare", "messages": user("hi")},
+            timeout=30,
+            headers=AUTH_HEADERS,
         )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "upstream_auth_failed"
@@ -448,7 +458,7 @@ def test_failover_to_the_next_backend_is_invisible(two_backend_url: str, bedrock
     bedrock.book.set("model-a", {"status": 503})
     bedrock.book.set("model-b", {"text": "from b"})
     body = {"model": "pair", "stream": True, "messages": user("hi")}
-    response = httpx.post(f"{two_backend_url}/api/v1/chat/completions", json=body, timeout=30)
+    response = httpx.post(f"{two_backend_url}/api/v1/chat/completions", json=body, timeout=30, headers=AUTH_HEADERS)
     assert response.headers["x-relay-backend"] == "b" and response.headers["x-relay-attempts"] == "2"
     deltas = [json.loads(frame)["choices"][0]["delta"] for frame in sse_frames(response)[:-2]]
     assert "".join(delta.get("content", "") for delta in deltas) == "from b"
@@ -457,7 +467,7 @@ def test_failover_to_the_next_backend_is_invisible(two_backend_url: str, bedrock
 def test_5xx_everywhere_is_503_after_failover(two_backend_url: str, bedrock: BedrockEmulator) -> None:
     bedrock.book.set("*", {"status": 500})
     body = {"model": "pair", "messages": user("hi")}
-    response = httpx.post(f"{two_backend_url}/api/v1/chat/completions", json=body, timeout=30)
+    response = httpx.post(f"{two_backend_url}/api/v1/chat/completions", json=body, timeout=30, headers=AUTH_HEADERS)
     assert response.status_code == 503
     assert [record.key for record in bedrock.recorder.records] == ["model-a", "model-b"]
 
@@ -470,7 +480,7 @@ def test_client_disconnect_closes_the_upstream_within_a_second(
 ) -> None:
     body = {"model": "bedrock", "stream": True, "messages": user(inline_prompt(chunks=200, delay_ms=50))}
     with (
-        httpx.Client(base_url=bedrock_relay_url, timeout=30) as session,
+        httpx.Client(base_url=bedrock_relay_url, timeout=30, headers=AUTH_HEADERS) as session,
         session.stream("POST", "/api/v1/chat/completions", json=body) as response,
     ):
         assert next(line for line in response.iter_lines() if line.startswith("data: "))
@@ -486,7 +496,10 @@ def test_client_gone_before_the_first_byte_still_closes_the_upstream(
 ) -> None:
     prompt = inline_prompt(chunks=100, first_delay_ms=200, delay_ms=50)
     body = json.dumps({"model": "bedrock", "stream": True, "messages": user(prompt)}).encode()
-    head = f"POST /api/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Length: {len(body)}\r\n\r\n"
+    head = (
+        "POST /api/v1/chat/completions HTTP/1.1\r\nHost: relay\r\n"
+        f"Authorization: Bearer {RELAY_TEST_KEY}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     port = int(bedrock_relay_url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as raw:
         raw.sendall(head.encode() + body)
@@ -519,7 +532,9 @@ def test_streams_hold_no_thread_each(bedrock_relay_url: str, bedrock: BedrockEmu
         return text
 
     async def main() -> list[str]:
-        async with openai.AsyncOpenAI(base_url=f"{bedrock_relay_url}/api/v1", api_key="k", max_retries=0) as client:
+        async with openai.AsyncOpenAI(
+            base_url=f"{bedrock_relay_url}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0
+        ) as client:
             return await asyncio.gather(*(one(client) for _ in range(60)))
 
     assert asyncio.run(main()) == ["abcdefghij"] * 60

@@ -19,7 +19,7 @@ from shared.providers.bedrock.eventstream import Message
 from shared.providers.bedrock.response import ConverseTranslator
 from shared.providers.bedrock.settings import BedrockSettings
 from shared.providers.bedrock.transport import environment_proxy, signing_may_block
-from tests.conftest import BEDROCK_ENV, bedrock_backend, serve_relay
+from tests.conftest import AUTH_HEADERS, BEDROCK_ENV, bedrock_backend, serve_relay
 
 
 class FakeContent:
@@ -129,7 +129,7 @@ def test_stalled_upstream_ends_in_a_timeout_frame(bedrock_emulator: BedrockEmula
     backend = bedrock_backend("slow", bedrock_emulator.url, read_timeout_seconds=0.5)  # type: ignore[attr-defined]
     body = {"model": "slow", "stream": True, "messages": [{"role": "user", "content": inline_prompt(stall_after=3)}]}
     with serve_relay({"backends": [backend], "models": {"slow": ["slow"]}}, BEDROCK_ENV) as relay:
-        response = httpx.post(f"{relay}/api/v1/chat/completions", json=body, timeout=30)
+        response = httpx.post(f"{relay}/api/v1/chat/completions", json=body, timeout=30, headers=AUTH_HEADERS)
     last = json.loads(response.text.strip().split("\n\n")[-1].removeprefix("data: "))
     assert last["error"]["code"] == "upstream_timeout" and last["error"]["retryable"] is True
 
@@ -142,7 +142,7 @@ def test_parameters_botocore_refuses_are_400_before_sending(bedrock_relay_url: s
         {"role": "tool", "tool_call_id": "x", "content": "r"},
     ]
     body = {"model": "bedrock", "messages": messages, "tools": [{"type": "function", "function": {"name": "f"}}]}
-    response = httpx.post(f"{bedrock_relay_url}/api/v1/chat/completions", json=body, timeout=30)
+    response = httpx.post(f"{bedrock_relay_url}/api/v1/chat/completions", json=body, timeout=30, headers=AUTH_HEADERS)
     assert response.status_code == 400
     assert "toolUseId" in response.json()["error"]["message"]
     assert bedrock.recorder.records == []

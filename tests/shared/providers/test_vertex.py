@@ -19,7 +19,7 @@ import pytest
 
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from devtools.emulators.vertex import VertexEmulator
-from tests.conftest import serve_relay, vertex_backend, vertex_key_file
+from tests.conftest import RELAY_TEST_KEY, serve_relay, vertex_backend, vertex_key_file
 
 PRIMARY_MODEL = "gemini-primary-001"
 SECONDARY_MODEL = "gemini-2.0-flash-001"
@@ -276,7 +276,7 @@ def test_an_unreachable_vertex_endpoint_is_a_503(vertex: VertexEmulator, api: st
     config = {"backends": [vertex_backend("nowhere", closed, api)], "models": {"vertex": ["nowhere"]}}
     with (
         serve_relay(config, vertex_key_file(url)) as relay,
-        openai.OpenAI(base_url=f"{relay}/api/v1", api_key="k") as sdk,
+        openai.OpenAI(base_url=f"{relay}/api/v1", api_key=RELAY_TEST_KEY) as sdk,
         pytest.raises(openai.APIStatusError) as caught,
     ):
         stream_chunks(sdk, "hi")

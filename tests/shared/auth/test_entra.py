@@ -1,0 +1,342 @@
+"""Entra ID bearer tokens: RS256 signatures against a JWKS served on 127.0.0.1, plus iss, aud, exp and grants."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+import openai
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from devtools.threaded_server import ThreadedServer
+from shared.auth.entra import EntraVerifier
+from shared.auth.jwks import JwksCache, KeysUnavailable
+from shared.auth.settings import EntraSettings
+from shared.errors import Forbidden, Unauthorized
+from tests.relay_configs import CHAT_URL, bearer, chat_body, chat_config, error_of
+from tests.secret_guard import register_secret
+
+TENANT = "11111111-2222-3333-4444-555555555555"
+AUDIENCE = "api://llm-relay"
+ISSUER = f"https://login.microsoftonline.com/{TENANT}/v2.0"
+
+
+@dataclass
+class SigningKey:
+    kid: str
+    private: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+
+    def jwk(self) -> dict[str, Any]:
+        document: dict[str, Any] = jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
+        return {**document, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+    def pem(self) -> str:
+        return self.private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+
+
+@dataclass
+class JwksServer:
+    """The tenant's key endpoint: serves ``keys``, counts fetches, can be slowed or broken."""
+
+    keys: list[SigningKey]
+    url: str = ""
+    fetches: int = 0
+    delay: float = 0.0
+    status: int = 200
+
+    def app(self) -> Starlette:
+        async def serve(request: Request) -> JSONResponse:
+            self.fetches += 1
+            await asyncio.sleep(self.delay)
+            return JSONResponse({"keys": [key.jwk() for key in self.keys]}, status_code=self.status)
+
+        return Starlette(routes=[Route("/keys", serve)])
+
+
+@pytest.fixture(scope="module")
+def signing_keys() -> list[SigningKey]:
+    keys = [SigningKey("key-1"), SigningKey("key-2"), SigningKey("forger")]
+    for key in keys:
+        register_secret(key.pem().splitlines()[1], f"private key {key.kid}")
+    return keys
+
+
+@pytest.fixture
+def jwks(signing_keys: list[SigningKey]) -> Iterator[JwksServer]:
+    server = JwksServer(keys=[signing_keys[0]])
+    with ThreadedServer(server.app()) as running:
+        server.url = f"{running.url}/keys"
+        yield server
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    document = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "tid": TENANT,
+        "oid": "user-object-id",
+        "sub": "pairwise-subject",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
+    document.update(overrides)
+    return {name: value for name, value in document.items() if value is not None}
+
+
+def token(key: SigningKey, kid: str | None = None, **overrides: Any) -> str:
+    return jwt.encode(claims(**overrides), key.private, algorithm="RS256", headers={"kid": kid or key.kid})
+
+
+def settings(jwks_url: str, **fields: Any) -> EntraSettings:
+    return EntraSettings(tenant_id=TENANT, audiences=[AUDIENCE], jwks_url=jwks_url, **fields)
+
+
+Verifier = Callable[..., EntraVerifier]
+
+
+@pytest.fixture
+async def verifier(jwks: JwksServer) -> AsyncIterator[Verifier]:
+    """Makes verifiers on the test's JWKS; their key fetchers are closed afterwards, pass or fail."""
+    made: list[EntraVerifier] = []
+
+    def make(**fields: Any) -> EntraVerifier:
+        entra = settings(jwks.url, **fields)
+        made.append(EntraVerifier(entra, JwksCache(jwks.url, refetch_seconds=entra.jwks_refetch_seconds)))
+        return made[-1]
+
+    yield make
+    for each in made:
+        await each.keys.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_valid_token_names_tenant_and_object(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(models=["azure"], profile="staff")
+    identity = await check.verify(token(signing_keys[0]))
+    assert identity.subject == f"entra:{TENANT}/user-object-id"
+    assert (identity.method, identity.models, identity.profile) == ("entra", frozenset({"azure"}), "staff")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"nbf": int(time.time()) + 3600}, "not valid yet"),
+        ({"aud": "api://someone-else"}, "audience"),
+        ({"iss": "https://login.microsoftonline.com/another-tenant/v2.0"}, "issuer"),
+        ({"exp": None}, "required claim"),
+        ({"aud": None}, "required claim"),
+    ],
+)
+async def test_wrong_claims_are_refused(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey], overrides: dict[str, Any], reason: str
+) -> None:
+    check = verifier()
+    with pytest.raises(Unauthorized, match=reason):
+        await check.verify(token(signing_keys[0], **overrides))
+
+
+@pytest.mark.anyio
+async def test_small_clock_skew_is_tolerated(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(clock_skew_seconds=60)
+    await check.verify(token(signing_keys[0], exp=int(time.time()) - 30))
+    with pytest.raises(Unauthorized, match="expired"):
+        await check.verify(token(signing_keys[0], exp=int(time.time()) - 90))
+
+
+@pytest.mark.anyio
+async def test_v1_issuer_of_the_tenant_is_accepted_by_default(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier()
+    await check.verify(token(signing_keys[0], iss=f"https://sts.windows.net/{TENANT}/"))
+
+
+@pytest.mark.anyio
+async def test_a_forged_signature_is_refused(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier()
+    forged = token(signing_keys[2], kid="key-1")
+    with pytest.raises(Unauthorized, match="signature"):
+        await check.verify(forged)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "eyJhbGciOiJSUzI1NiJ9.not-base64!.x",
+        jwt.encode(claims(), "a-shared-secret-of-32-characters!", algorithm="HS256", headers={"kid": "key-1"}),
+        jwt.encode(claims(), None, algorithm="none", headers={"kid": "key-1"}),
+        jwt.encode(claims(), rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256"),
+    ],
+    ids=["malformed", "hs256", "alg-none", "no-kid"],
+)
+async def test_malformed_and_wrong_algorithm_tokens_are_refused(verifier: Verifier, jwks: JwksServer, bad: str) -> None:
+    check = verifier()
+    with pytest.raises(Unauthorized):
+        await check.verify(bad)
+
+
+@pytest.mark.anyio
+async def test_keys_are_cached(verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]) -> None:
+    check = verifier()
+    for _ in range(5):
+        await check.verify(token(signing_keys[0]))
+    assert jwks.fetches == 1
+
+
+@pytest.mark.anyio
+async def test_an_unknown_kid_refetches_once_so_rotation_works(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(jwks_refetch_seconds=0)
+    await check.verify(token(signing_keys[0]))
+    jwks.keys = [signing_keys[0], signing_keys[1]]
+    await check.verify(token(signing_keys[1]))
+    assert jwks.fetches == 2
+
+
+@pytest.mark.anyio
+async def test_unknown_kids_cannot_force_a_fetch_per_request(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(jwks_refetch_seconds=60)
+    await check.verify(token(signing_keys[0]))
+    for attempt in range(5):
+        with pytest.raises(Unauthorized, match="unknown key"):
+            await check.verify(token(signing_keys[2], kid=f"invented-{attempt}"))
+    assert jwks.fetches == 1
+
+
+@pytest.mark.anyio
+async def test_concurrent_first_requests_share_one_fetch(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    jwks.delay = 0.2
+    check = verifier()
+    await asyncio.gather(*(check.verify(token(signing_keys[0])) for _ in range(10)))
+    assert jwks.fetches == 1
+
+
+@pytest.mark.anyio
+async def test_fetching_keys_does_not_block_the_event_loop(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    jwks.delay = 0.5
+    check = verifier()
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    await asyncio.gather(check.verify(token(signing_keys[0])), tick())
+    assert ticks == 20
+
+
+@pytest.mark.anyio
+async def test_unreachable_keys_are_a_503_not_a_401(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    jwks.status = 500
+    check = verifier()
+    with pytest.raises(KeysUnavailable) as caught:
+        await check.verify(token(signing_keys[0]))
+    assert caught.value.status == 503
+
+
+@pytest.mark.anyio
+async def test_cached_keys_survive_a_failed_refresh(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    check = verifier(jwks_refetch_seconds=0)
+    await check.verify(token(signing_keys[0]))
+    jwks.status = 500
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await check.verify(token(signing_keys[1]))
+    await check.verify(token(signing_keys[0]))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("granted", "admitted"),
+    [
+        ({"roles": ["Relay.Use"]}, True),
+        ({"scp": "openid Relay.Chat"}, True),
+        ({"roles": ["Other"], "scp": "openid"}, False),
+        ({}, False),
+    ],
+)
+async def test_required_roles_or_scopes(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey], granted: dict[str, Any], admitted: bool
+) -> None:
+    check = verifier(required_roles=["Relay.Use"], required_scopes=["Relay.Chat"])
+    if admitted:
+        await check.verify(token(signing_keys[0], **granted))
+    else:
+        with pytest.raises(Forbidden, match="role or scope"):
+            await check.verify(token(signing_keys[0], **granted))
+
+
+def test_default_issuers_and_key_url_are_the_tenants() -> None:
+    entra = EntraSettings(tenant_id=TENANT, audiences=[AUDIENCE])
+    assert entra.issuer_values() == [ISSUER, f"https://sts.windows.net/{TENANT}/"]
+    assert entra.keys_url() == f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys"
+
+
+@pytest.fixture
+def entra_relay(start_relay: Callable[..., ThreadedServer], azure: Any, jwks: JwksServer) -> str:
+    entra = {"tenant_id": TENANT, "audiences": [AUDIENCE], "jwks_url": jwks.url, "models": ["azure"]}
+    return start_relay(chat_config(azure.url, auth={"entra": entra})).url
+
+
+def test_an_entra_token_streams_through_the_relay(entra_relay: str, azure: Any, signing_keys: list[SigningKey]) -> None:
+    with openai.OpenAI(base_url=f"{entra_relay}/api/v1", api_key=token(signing_keys[0]), max_retries=0) as sdk:
+        stream = sdk.chat.completions.create(model="azure", messages=[{"role": "user", "content": "hi"}], stream=True)
+        assert "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [({"exp": int(time.time()) - 3600}, "expired"), ({"aud": "api://someone-else"}, "audience")],
+)
+def test_the_relay_answers_bad_tokens_with_401(
+    entra_relay: str, signing_keys: list[SigningKey], overrides: dict[str, Any], reason: str
+) -> None:
+    response = httpx.post(
+        f"{entra_relay}{CHAT_URL}", json=chat_body(), headers=bearer(token(signing_keys[0], **overrides))
+    )
+    assert reason in error_of(response, 401)["message"]
+
+
+def test_entra_grants_limit_aliases(entra_relay: str, signing_keys: list[SigningKey]) -> None:
+    response = httpx.post(
+        f"{entra_relay}{CHAT_URL}", json=chat_body(model="other"), headers=bearer(token(signing_keys[0]))
+    )
+    assert error_of(response, 403)["code"] == "model_not_allowed"
