@@ -19,11 +19,11 @@ from ...errors import UpstreamTimeout, UpstreamUnavailable
 from ...events import StreamEvent
 from ...retry_after import ROUTING_HEADERS
 from ..base import UpstreamStream
+from ..sse_decoder import SSEDecoder
 from .google_errors import error_fields, status_error, stream_error
 from .native_request import gemini_request
 from .native_response import ResponseTranslator
 from .settings import VertexSettings
-from .sse_decoder import SSEDecoder
 from .tokens import TokenRejected
 
 # As many concurrent streams per backend as the openai SDK allows by default.
