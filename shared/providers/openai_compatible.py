@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
 from ..retry_after import ROUTING_HEADERS, retry_after_seconds
+from .aiohttp_transport import AiohttpTransport
 from .base import UpstreamStream
 from .sse_decoder import ServerSentEvent, SSEDecoder
 
@@ -51,6 +52,15 @@ MID_STREAM_ERROR = "An error occurred during streaming"
 TRANSPORT_FAILURES = (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)
 # How long to read on after [DONE] for the body's end, as the SDK does, so the connection is reused.
 DRAIN_SECONDS = 0.1
+
+
+def sdk_http_client() -> httpx2.AsyncClient:
+    """The SDK's HTTP client with its own defaults, sending on aiohttp (see :mod:`.aiohttp_transport`).
+
+    Requests to a proxy from the environment still go through httpx2's own transport.
+    """
+    limit = openai.DEFAULT_CONNECTION_LIMITS.max_connections or 1000
+    return openai.DefaultAsyncHttpxClient(transport=AiohttpTransport(max_connections=limit))
 
 
 def chat_params(request: ChatRequest, model: str) -> dict[str, Any]:
