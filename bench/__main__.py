@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from . import bedrock_concurrency, bedrock_designs, routing_simulation, ttfb, vertex_concurrency
+from . import azure_concurrency, bedrock_concurrency, bedrock_designs, routing_simulation, ttfb, vertex_concurrency
 from .report import Row, render
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "bedrock_concurrency": bedrock_concurrency.run,
     "bedrock_designs": bedrock_designs.run,
     "vertex_concurrency": vertex_concurrency.run,
+    "azure_concurrency": azure_concurrency.run,
 }
 
 

@@ -6,7 +6,7 @@ content deltas ``delay_ms`` apart, so a relay that keeps up shows inter-chunk
 gaps near ``delay_ms``; one that blocks its event loop, serialises streams on
 a small pool or buffers shows long gaps, errors or a long wall time.
 
-A second row sends the same load straight to the emulator, without the relay:
+A first row sends the same load straight to the emulator, without the relay:
 the floor that the emulator, this client and the machine set on their own.
 
 ``python -m bench.bedrock_concurrency --concurrency 1000 --chunks 50 --delay-ms 20``
@@ -15,25 +15,17 @@ runs other shapes; ``--skip-direct`` leaves out the baseline.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
-import os
-import time
-from collections.abc import Awaitable
-from typing import TypeVar
-
 from devtools.emulators.scenario import inline_prompt
 
-from .proc_stats import ProcessWatch
-from .processes import Server, relay_server, started_server
-from .report import Row, render
-from .stream_load import LoadResult, Target, http_request, relay_target, run_load
+from . import concurrency
+from .concurrency import DEFAULT_SHAPE, Shape
+from .processes import relay_server, started_server
+from .report import Row
+from .stream_load import Target, http_request, relay_target
 
+BENCH = "bedrock_concurrency"
 MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 CREDENTIALS = {"BENCH_AWS_KEY_ID": "AKIDBENCHEXAMPLE", "BENCH_AWS_SECRET": "bench-only-secret"}
-
-T = TypeVar("T")
 
 
 def relay_config(emulator_url: str, max_connections: int) -> dict[str, object]:
@@ -65,76 +57,19 @@ def direct_target(emulator_url: str, chunks: int, delay_ms: float) -> Target:
     )
 
 
-async def watched(load: Awaitable[T], watches: list[ProcessWatch]) -> T:
-    """Run ``load`` while sampling each server's thread count."""
-    task = asyncio.ensure_future(load)
-    while not task.done():
-        for watch in watches:
-            watch.sample()
-        await asyncio.wait({task}, timeout=0.2)
-    return task.result()
-
-
-def measure(
-    target: Target, concurrency: int, chunks: int, servers: list[Server]
-) -> tuple[LoadResult, list[ProcessWatch], float]:
-    """One run: the load's result, each server's watch, and this client's CPU seconds."""
-    watches = [ProcessWatch(server.pid).start() for server in servers]
-    client_cpu = time.process_time()
-    result = asyncio.run(watched(run_load(target, concurrency, chunks), watches))
-    return result, watches, round(time.process_time() - client_cpu, 2)
-
-
-def row(case: str, result: LoadResult, concurrency: int, cpu: dict[str, float], relay: ProcessWatch | None) -> Row:
-    gaps = result.gap_ms()
-    figures: dict[str, object] = {
-        "concurrency": concurrency,
-        "ok": result.ok,
-        "errors": result.errors,
-        "chunks": result.chunks,
-        "gap p50 ms": gaps["p50"],
-        "gap p99 ms": gaps["p99"],
-        "gap max ms": gaps["max"],
-        "wall s": round(result.wall_seconds, 2),
-    }
-    if relay is not None:
-        figures["relay peak RSS MiB"] = relay.peak_rss_mib()
-        figures["relay threads"] = relay.peak_threads
-    figures.update({f"{name} CPU s": seconds for name, seconds in cpu.items()})
-    figures["load avg"] = round(os.getloadavg()[0], 1)
-    return Row("bedrock_concurrency", case, figures)
-
-
-def run(concurrency: int = 500, chunks: int = 100, delay_ms: float = 20, direct: bool = True) -> list[Row]:
-    """Measure ``concurrency`` streams through the relay, and optionally straight to the emulator."""
+def run(shape: Shape = DEFAULT_SHAPE, direct: bool = True) -> list[Row]:
+    """Measure ``shape`` through the relay, and optionally straight to the emulator."""
     rows = []
-    shape = f"{concurrency} x {chunks} chunks @ {delay_ms:g} ms"
     with started_server("devtools.emulators.bedrock", []) as emulator:
         if direct:
-            target = direct_target(emulator.url, chunks, delay_ms)
-            result, (emulator_watch,), client_cpu = measure(target, concurrency, chunks, [emulator])
-            cpu = {"emulator": emulator_watch.cpu_used(), "client": client_cpu}
-            rows.append(row(f"direct to emulator, {shape}", result, concurrency, cpu, None))
-        config = relay_config(emulator.url, max_connections=max(1000, concurrency))
+            target = direct_target(emulator.url, shape.chunks, shape.delay_ms)
+            rows.append(concurrency.direct_row(BENCH, f"direct to emulator, {shape}", target, shape, emulator))
+        config = relay_config(emulator.url, max_connections=max(1000, shape.concurrency))
         with relay_server(config, CREDENTIALS) as relay:
-            target = relay_target(relay.url, "bedrock", chunks, delay_ms)
-            result, (relay_watch, emulator_watch), client_cpu = measure(target, concurrency, chunks, [relay, emulator])
-            cpu = {"relay": relay_watch.cpu_used(), "emulator": emulator_watch.cpu_used(), "client": client_cpu}
-            rows.append(row(f"through relay, {shape}", result, concurrency, cpu, relay_watch))
+            target = relay_target(relay.url, "bedrock", shape.chunks, shape.delay_ms)
+            rows.append(concurrency.relay_row(BENCH, f"through relay, {shape}", target, shape, relay, emulator))
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=500)
-    parser.add_argument("--chunks", type=int, default=100)
-    parser.add_argument("--delay-ms", type=float, default=20)
-    parser.add_argument("--skip-direct", action="store_true", help="only measure through the relay")
-    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
-    args = parser.parse_args()
-    rows = run(args.concurrency, args.chunks, args.delay_ms, direct=not args.skip_direct)
-    print(json.dumps([row.figures | {"case": row.case} for row in rows]) if args.json else render(rows))
-
-
 if __name__ == "__main__":
-    main()
+    concurrency.main(__doc__.splitlines()[0], run)

@@ -18,14 +18,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
-from typing import TypeVar
 
 from .config import StreamSettings
 from .dialects.sse import HEARTBEAT
 from .events import Finish, StreamError, StreamEvent
 from .stream_guard import close_shielded
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -69,23 +66,21 @@ async def paced_events(
     loop = asyncio.get_running_loop()
     started = loop.time()
     clock = _Clock(settings, last_event=started, next_heartbeat=started + settings.heartbeat_seconds)
-    reading: asyncio.Task[StreamEvent] | None = None
+    reader = _Reader(events, loop)
     try:
         while True:
-            if reading is None:
-                reading = asyncio.ensure_future(_next(events))
-            wake_at = min(clock.next_heartbeat, clock.deadline())
-            await asyncio.wait({reading}, timeout=max(0.0, wake_at - loop.time()))
+            await reader.wait(until=min(clock.next_heartbeat, clock.deadline()))
             now = loop.time()
-            if reading.done():
-                try:
-                    event = reading.result()
-                except StopAsyncIteration:
-                    return
-                reading = None
+            if reader.has_event:
+                event = reader.take()
                 clock.event_at(now)
                 yield event
                 if isinstance(event, Finish | StreamError):
+                    return
+            elif reader.ended:
+                try:
+                    reader.raise_end()
+                except StopAsyncIteration:
                     return
             elif now >= clock.deadline():
                 yield clock.timeout_error()
@@ -94,21 +89,93 @@ async def paced_events(
                 clock.heartbeat_at(now)
                 yield HEARTBEAT
     finally:
-        await close_shielded(_stop(reading, events))
+        await close_shielded(reader.stop())
 
 
-async def _next(events: AsyncIterator[T]) -> T:
-    return await anext(events)
+class _Reader:
+    """Reads ``events`` in a task of its own, one event each time the consumer asks.
 
+    The task lives as long as the stream rather than one per event: at tens of
+    thousands of events a second, creating a task and a timer for every read
+    cost more than the rest of the pacing. It reads only when asked, so
+    backpressure stays the consumer's, and the consumer's wake-up timer is
+    armed lazily: it fires at most once per heartbeat interval and is moved
+    only when it would fire too late.
+    """
 
-async def _stop(reading: asyncio.Task[StreamEvent] | None, events: AsyncIterator[StreamEvent]) -> None:
-    """Cancel a pending read (which unwinds the upstream), then close the iterator."""
-    if reading is not None and not reading.done():
-        reading.cancel()
-    if reading is not None:
-        await asyncio.wait({reading})
-        if not reading.cancelled():
-            reading.exception()  # retrieved, so asyncio does not log it as never retrieved
-    close = getattr(events, "aclose", None)
-    if close is not None:
-        await close()
+    def __init__(self, events: AsyncIterator[StreamEvent], loop: asyncio.AbstractEventLoop) -> None:
+        self._events = events
+        self._loop = loop
+        self._asked: asyncio.Future[None] = loop.create_future()
+        self._requested = False
+        self._event: StreamEvent | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._task = loop.create_task(self._read_when_asked())
+        self._task.add_done_callback(self._wake)
+
+    @property
+    def has_event(self) -> bool:
+        return self._event is not None
+
+    @property
+    def ended(self) -> bool:
+        """The source is exhausted, failed or was cancelled; :meth:`raise_end` says which."""
+        return self._task.done()
+
+    def take(self) -> StreamEvent:
+        event, self._event = self._event, None
+        assert event is not None
+        self._requested = False
+        return event
+
+    def raise_end(self) -> None:
+        """Raise what ended the source: ``StopAsyncIteration`` when it simply ran out."""
+        self._task.result()
+
+    async def wait(self, until: float) -> None:
+        """Ask for the next event, then wait until it is here, the source ends, or ``until`` (loop time)."""
+        if self._event is not None or self._task.done():
+            return
+        if not self._requested:
+            self._requested = True
+            self._asked.set_result(None)
+        if self._timer is None or self._timer_at > until:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_at = self._loop.call_at(until, self._timer_fired), until
+        self._waiter = self._loop.create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    async def _read_when_asked(self) -> None:
+        while True:
+            await self._asked
+            self._asked = self._loop.create_future()
+            self._event = await anext(self._events)
+            self._wake()
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self._wake()
+
+    def _wake(self, _: object = None) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def stop(self) -> None:
+        """Cancel a pending read (which unwinds the upstream), then close the iterator."""
+        if self._timer is not None:
+            self._timer.cancel()
+        task = self._task
+        if not task.done():
+            task.cancel()
+        await asyncio.wait({task})
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never retrieved
+        close = getattr(self._events, "aclose", None)
+        if close is not None:
+            await close()

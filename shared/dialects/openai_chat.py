@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import RelayError, UpstreamError
 from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
 from ..redaction import scrub
-from .sse import data_frame, raw_data_frame
+from .sse import data_frame, dumps, json_string, raw_data_frame
 
 DONE = raw_data_frame("[DONE]")
 
@@ -51,8 +51,17 @@ class ChunkEncoder:
     _usage: Usage | None = None
     _sent_role: bool = False
 
+    def __post_init__(self) -> None:
+        # Every delta chunk is this envelope around its delta, so text deltas, the
+        # bulk of a stream, are written without building or encoding the envelope.
+        envelope = self._envelope([{"index": 0, "delta": {}, "logprobs": None, "finish_reason": None}])
+        self._delta_head, self._delta_tail = f"data: {dumps(envelope)}\n\n".split('"delta":{}', 1)
+        self._delta_head += '"delta":'
+
     def encode(self, event: StreamEvent) -> bytes:
         """The bytes for one event; empty when the event is held for later."""
+        if isinstance(event, TextDelta) and self._sent_role:
+            return f'{self._delta_head}{{"content":{json_string(event.content)}}}{self._delta_tail}'.encode()
         if isinstance(event, Usage):
             self._usage = event
             return b""

@@ -9,6 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# One encoder for every frame: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# A str as a JSON string literal, exactly as ``dumps`` writes it (UTF-8 kept, not escaped).
+json_string = json.encoder.encode_basestring
+
 SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
@@ -19,7 +24,7 @@ HEARTBEAT = b": keep-alive\n\n"
 
 def dumps(document: Any) -> str:
     """Compact UTF-8 JSON."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(document)
 
 
 def data_frame(document: Any) -> bytes:

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from ..chat_request import ChatRequest
 from .base import BackendSettings, ProviderSpec, UpstreamStream
-from .openai_compatible import chat_params, open_chat_stream
+from .openai_compatible import chat_params, open_chat_stream, sdk_http_client
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 
@@ -44,6 +44,7 @@ class AzureOpenAIAdapter:
             api_version=settings.api_version,
             max_retries=0,
             timeout=openai.Timeout(None, connect=settings.connect_timeout_seconds),
+            http_client=sdk_http_client(),
             **self._auth(settings, environ),
         )
 

@@ -7,14 +7,19 @@ their SDK exceptions into relay errors.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping
+import ssl
+from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
+import anyio
+import httpx2
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionChunk
 
 from ..chat_request import ChatRequest
 from ..errors import (
@@ -28,7 +33,9 @@ from ..errors import (
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
 from ..redaction import scrub
 from ..retry_after import ROUTING_HEADERS, retry_after_seconds
+from .aiohttp_transport import AiohttpTransport
 from .base import UpstreamStream
+from .sse_decoder import ServerSentEvent, SSEDecoder
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +45,21 @@ RETRYABLE_STREAM_CODES = frozenset(
     {"rate_limit_exceeded", "429", "server_error", "InternalServerError", "500", "503"}
     | {"resource_exhausted", "unavailable", "internal", "deadline_exceeded"}
 )
+# What the SDK raises for a mid-stream error frame whose error has no message.
+MID_STREAM_ERROR = "An error occurred during streaming"
+# Failures reading the body: the ones the SDK's stream turns into APIConnectionError.
+TRANSPORT_FAILURES = (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)
+# How long to read on after [DONE] for the body's end, as the SDK does, so the connection is reused.
+DRAIN_SECONDS = 0.1
+
+
+def sdk_http_client() -> httpx2.AsyncClient:
+    """The SDK's HTTP client with its own defaults, sending on aiohttp (see :mod:`.aiohttp_transport`).
+
+    Requests to a proxy from the environment still go through httpx2's own transport.
+    """
+    limit = openai.DEFAULT_CONNECTION_LIMITS.max_connections or 1000
+    return openai.DefaultAsyncHttpxClient(transport=AiohttpTransport(max_connections=limit))
 
 
 def chat_params(request: ChatRequest, model: str) -> dict[str, Any]:
@@ -66,64 +88,173 @@ async def open_chat_stream(client: AsyncOpenAI, params: dict[str, Any], backend:
 
 def opened_stream(raw: Any, backend: str) -> UpstreamStream:
     """The upstream stream of a raw SDK response, keeping only the routing headers."""
-    headers = {name: value for name, value in raw.headers.items() if name.lower() in ROUTING_HEADERS}
-    return UpstreamStream(events=chunk_events(raw.parse(), backend), headers=headers)
+    response: httpx2.Response = raw.http_response
+    headers = {name: value for name, value in response.headers.items() if name.lower() in ROUTING_HEADERS}
+    return UpstreamStream(events=ChunkEvents(response, backend), headers=headers)
 
 
-async def chunk_events(stream: Any, backend: str) -> AsyncIterator[StreamEvent]:
-    """Canonical events from an SDK chunk stream; ``Finish`` comes last.
+class ChunkEvents:
+    """Canonical events from a chat-completion SSE body, decoded as bytes arrive; ``Finish`` comes last.
+
+    The SDK makes the request (URL, auth, retries off, status errors as its
+    exceptions); the body is read here rather than through the SDK's stream,
+    which builds a typed chunk object per delta and cost several times the
+    rest of the relay's work on it. Chunks are read as JSON dicts, error
+    frames raised as the SDK would raise them, and everything after
+    ``[DONE]`` ignored.
 
     Azure sends ``finish_reason`` before the usage chunk, so the reason is
     held until the upstream ends, and an upstream that ends without one is
-    reported as truncated rather than passed off as complete.
+    reported as truncated rather than passed off as complete. An iterator
+    class rather than a generator, so :meth:`aclose` releases the connection
+    even if iteration never started.
     """
-    finish_reason: str | None = None
+
+    def __init__(self, response: httpx2.Response, backend: str) -> None:
+        self._response = response
+        self._bytes = response.aiter_bytes()
+        self._backend = backend
+        self._decoder = SSEDecoder()
+        self._pending: deque[StreamEvent | RelayError] = deque()
+        self._finish_reason: str | None = None
+        self._ended = False
+
+    def __aiter__(self) -> ChunkEvents:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        while not self._pending:
+            if self._ended:
+                raise StopAsyncIteration
+            await self._read()
+        item = self._pending.popleft()
+        if isinstance(item, RelayError):
+            raise item
+        return item
+
+    async def _read(self) -> None:
+        """Wait for the next bytes and queue every event they complete, in order."""
+        try:
+            data = await anext(self._bytes)
+        except StopAsyncIteration:
+            self._take_all(self._decoder.close())
+            self._end()
+            return
+        except TRANSPORT_FAILURES as exc:
+            lost = UpstreamUnavailable(
+                f"the connection to backend {self._backend} was lost mid-stream", code="upstream_disconnected"
+            )
+            lost.__cause__ = exc
+            self._fail(lost)
+            return
+        if self._take_all(self._decoder.feed(data)):
+            await self._drain()
+            self._end()
+
+    def _take_all(self, events: list[ServerSentEvent]) -> bool:
+        """Queue the events of each SSE event; True once ``[DONE]`` arrived."""
+        for sse in events:
+            if self._ended:
+                break
+            if sse.data.startswith("[DONE]"):
+                return True
+            try:
+                self._chunk(chunk_document(sse.data))
+            except RelayError as exc:
+                self._fail(exc)
+        return False
+
+    def _chunk(self, chunk: Mapping[str, Any]) -> None:
+        for event in chunk_to_events(chunk):
+            if isinstance(event, Finish):
+                self._finish_reason = event.reason
+            else:
+                self._pending.append(event)
+
+    async def _drain(self) -> None:
+        """Read what follows ``[DONE]`` (the body's end, usually) so the connection can be reused."""
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                async for _ in self._bytes:
+                    pass
+        except (TimeoutError, *TRANSPORT_FAILURES):
+            pass
+
+    def _end(self) -> None:
+        """The upstream is done: the held finish, or truncation; nothing if it already failed."""
+        if self._ended:
+            return
+        if self._finish_reason is None:
+            self._fail(
+                UpstreamUnavailable("the upstream stream ended before the model finished", code="upstream_truncated")
+            )
+        else:
+            self._pending.append(Finish(self._finish_reason))
+            self._ended = True
+
+    def _fail(self, error: RelayError) -> None:
+        """Queue ``error`` behind the events before it; nothing after it is read."""
+        self._pending.append(error)
+        self._ended = True
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection; safe to call more than once."""
+        self._ended = True
+        await self._bytes.aclose()
+        await self._response.aclose()
+
+
+def chunk_document(data: str) -> Mapping[str, Any]:
+    """One SSE event's chunk; an error frame raises the relay error it stands for."""
     try:
-        async for chunk in stream:
-            for event in chunk_to_events(chunk):
-                if isinstance(event, Finish):
-                    finish_reason = event.reason
-                else:
-                    yield event
-    except openai.APIConnectionError as exc:
+        document = json.loads(data)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
         raise UpstreamUnavailable(
-            f"the connection to backend {backend} was lost mid-stream", code="upstream_disconnected"
-        ) from exc
-    except openai.APIError as exc:
-        raise upstream_error(exc, backend) from exc
-    finally:
-        await stream.close()
-    if finish_reason is None:
-        raise UpstreamUnavailable("the upstream stream ended before the model finished", code="upstream_truncated")
-    yield Finish(finish_reason)
+            "the upstream sent an event that is not a JSON object", code="upstream_protocol_error"
+        )
+    error = document.get("error")
+    if error:
+        # What the SDK raises as APIError(body=error) for such a frame, mapped as upstream_error maps it.
+        code = _error_code(error) or "upstream_error"
+        message = _error_message(error) or MID_STREAM_ERROR
+        raise UpstreamError(
+            f"the upstream failed mid-stream: {client_message(message)}",
+            code=code,
+            retryable=code in RETRYABLE_STREAM_CODES,
+        )
+    return document
 
 
-def chunk_to_events(chunk: ChatCompletionChunk) -> list[StreamEvent]:
+def chunk_to_events(chunk: Mapping[str, Any]) -> list[StreamEvent]:
     """The events in one chunk; chunks with no choices carry only usage or filter results."""
     events: list[StreamEvent] = []
-    if chunk.usage is not None:
-        events.append(Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0))
-    for choice in chunk.choices:
-        if choice.index != 0:
+    usage = chunk.get("usage")
+    if isinstance(usage, Mapping):
+        events.append(Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0))
+    for choice in chunk.get("choices") or ():
+        if choice.get("index", 0) != 0:
             continue
-        delta = choice.delta
-        reasoning = getattr(delta, "reasoning_content", None)
+        delta = choice.get("delta") or {}
+        reasoning = delta.get("reasoning_content")
         if isinstance(reasoning, str) and reasoning:
             events.append(ReasoningDelta(reasoning))
-        if delta.content:
-            events.append(TextDelta(delta.content))
-        for call in delta.tool_calls or []:
-            function = call.function
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            events.append(TextDelta(content))
+        for call in delta.get("tool_calls") or ():
+            function = call.get("function")
             events.append(
                 ToolCallDelta(
-                    index=call.index,
-                    id=call.id,
-                    name=function.name if function else None,
-                    arguments=(function.arguments or "") if function else "",
+                    index=call.get("index", 0),
+                    id=call.get("id"),
+                    name=function.get("name") if function else None,
+                    arguments=(function.get("arguments") or "") if function else "",
                 )
             )
-        if choice.finish_reason:
-            events.append(Finish(choice.finish_reason))
+        if choice.get("finish_reason"):
+            events.append(Finish(choice["finish_reason"]))
     return events
 
 
@@ -146,9 +277,7 @@ def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
     status = exc.status_code
     headers = exc.response.headers
     if status == 429:
-        return UpstreamRateLimited(
-            f"backend {backend} is rate limited", retry_after=retry_after_seconds(headers)
-        )
+        return UpstreamRateLimited(f"backend {backend} is rate limited", retry_after=retry_after_seconds(headers))
     if status in (401, 403):
         logger.error("backend %s refused the relay's credentials (HTTP %s)", backend, status)
         return UpstreamUnavailable(

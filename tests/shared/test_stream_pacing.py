@@ -73,6 +73,37 @@ async def test_no_heartbeat_while_events_flow() -> None:
     assert heartbeats(items) == 0
 
 
+async def test_events_arriving_together_after_heartbeats_all_pass() -> None:
+    """A burst that needs no await (one socket read held several events) right after heartbeats."""
+    burst = [TextDelta("a"), TextDelta("b"), TextDelta("c"), Finish("stop")]
+
+    async def source() -> AsyncIterator[StreamEvent]:
+        await asyncio.sleep(0.2)
+        for event in burst:
+            yield event
+
+    items = [item async for item in paced_events(source(), FAST)]
+    assert heartbeats(items) >= 2
+    assert [item for item in items if item != HEARTBEAT] == burst
+
+
+async def test_the_source_is_read_only_as_the_consumer_asks() -> None:
+    pulled: list[int] = []
+
+    async def source() -> AsyncIterator[StreamEvent]:
+        for n in range(5):
+            pulled.append(n)
+            yield TextDelta(str(n))
+
+    paced = paced_events(source(), FAST)
+    assert await anext(paced) == TextDelta("0")
+    await asyncio.sleep(0.12)  # heartbeats fall due meanwhile; none of them reads on
+    assert pulled == [0]
+    assert await anext(paced) == TextDelta("1")
+    assert pulled == [0, 1]
+    await paced.aclose()
+
+
 async def test_first_token_timeout_ends_the_stream_and_closes_the_source() -> None:
     source = Source((FOREVER, TextDelta("never")))
     started = time.monotonic()

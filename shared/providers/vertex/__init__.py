@@ -6,7 +6,7 @@ The package holds all of Vertex's translation, one job per module:
 * ``credentials`` and ``tokens`` — google-auth credentials and the shared,
   single-flight access-token cache;
 * ``openai_api`` — ``api: "openai"``, the ``openai`` SDK with a per-request token;
-* ``native_api``, ``native_request``, ``native_response``, ``sse_decoder`` —
+* ``native_api``, ``native_request``, ``native_response`` —
   ``api: "native"``, Gemini's ``streamGenerateContent?alt=sse``;
 * ``google_errors`` — Google error documents as relay errors;
 * ``adapter`` — opening a stream, renewing the token once on a 401.

@@ -1,9 +1,11 @@
 """Gemini's native ``streamGenerateContent?alt=sse``, over an async ``httpx2`` client.
 
 ``httpx2`` is the HTTP client the ``openai`` SDK itself runs on, so the relay
-keeps one HTTP stack. The response is SSE framed with ``\\r\\n\\r\\n`` and has
-no ``[DONE]``: the stream is complete when the server ends the body after a
-chunk that carried ``finishReason``.
+keeps one client API; both send on aiohttp (:mod:`..aiohttp_transport`),
+whose reader costs a fraction of httpx2's default transport per chunk. The
+response is SSE framed with ``\\r\\n\\r\\n`` and has no ``[DONE]``: the
+stream is complete when the server ends the body after a chunk that carried
+``finishReason``.
 """
 
 from __future__ import annotations
@@ -18,17 +20,17 @@ from ...chat_request import ChatRequest
 from ...errors import UpstreamTimeout, UpstreamUnavailable
 from ...events import StreamEvent
 from ...retry_after import ROUTING_HEADERS
+from ..aiohttp_transport import AiohttpTransport
 from ..base import UpstreamStream
+from ..sse_decoder import SSEDecoder
 from .google_errors import error_fields, status_error, stream_error
 from .native_request import gemini_request
 from .native_response import ResponseTranslator
 from .settings import VertexSettings
-from .sse_decoder import SSEDecoder
 from .tokens import TokenRejected
 
 # As many concurrent streams per backend as the openai SDK allows by default.
 MAX_CONNECTIONS = 1000
-MAX_KEEPALIVE_CONNECTIONS = 100
 
 
 class NativeApi:
@@ -38,7 +40,7 @@ class NativeApi:
         self._settings = settings
         self._client = httpx2.AsyncClient(
             timeout=httpx2.Timeout(None, connect=settings.connect_timeout_seconds),
-            limits=httpx2.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS),
+            transport=AiohttpTransport(max_connections=MAX_CONNECTIONS),
         )
 
     def prepare(self, request: ChatRequest) -> bytes:

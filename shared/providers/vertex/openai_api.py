@@ -17,7 +17,7 @@ import openai
 from ...chat_request import ChatRequest
 from ...errors import RelayError, UpstreamRateLimited
 from ..base import UpstreamStream
-from ..openai_compatible import chat_params, opened_stream, upstream_error
+from ..openai_compatible import chat_params, opened_stream, sdk_http_client, upstream_error
 from .google_errors import error_fields, retry_delay
 from .settings import VertexSettings
 from .tokens import TokenRejected
@@ -36,6 +36,7 @@ class OpenAICompatibleApi:
             api_key=UNUSED_API_KEY,
             max_retries=0,
             timeout=openai.Timeout(None, connect=settings.connect_timeout_seconds),
+            http_client=sdk_http_client(),
         )
 
     def prepare(self, request: ChatRequest) -> dict[str, Any]:

@@ -32,6 +32,18 @@ def test_text_then_finish_then_usage_then_done() -> None:
     assert "こん".encode() in out  # raw UTF-8, not \\u escapes
 
 
+@pytest.mark.parametrize("include_usage", [False, True])
+def test_text_chunks_are_compact_json_in_a_fixed_key_order(include_usage: bool) -> None:
+    encoder = ChunkEncoder(model='m "quoted" 日本', include_usage=include_usage, id="chatcmpl-x", created=7)
+    encoder.encode(TextDelta("first"))
+    text = 'quote " backslash \\ newline \n control \x01 line sep \u2028 emoji 👩‍💻'
+    envelope = {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 7, "model": 'm "quoted" 日本'}
+    choice = {"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}
+    document = {**envelope, "choices": [choice], **({"usage": None} if include_usage else {})}
+    expected = "data: " + json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n\n"
+    assert encoder.encode(TextDelta(text)) == expected.encode()
+
+
 def test_usage_is_held_back_when_not_requested() -> None:
     encoder = ChunkEncoder(model="m")
     assert encoder.encode(Usage(1, 1)) == b""

@@ -1,8 +1,7 @@
-"""Vertex translation as tables: settings to URLs, requests to Gemini, chunks to events, SSE bytes to events."""
+"""Vertex translation as tables: settings to URLs, requests to Gemini, chunks to events."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx2
@@ -19,7 +18,6 @@ from shared.providers.vertex.native_request import gemini_request
 from shared.providers.vertex.native_response import ResponseTranslator, finish_reason
 from shared.providers.vertex.openai_api import relay_error as openai_relay_error
 from shared.providers.vertex.settings import VertexSettings
-from shared.providers.vertex.sse_decoder import ServerSentEvent, SSEDecoder
 
 
 def settings(**fields: Any) -> VertexSettings:
@@ -371,45 +369,3 @@ def test_openai_api_rate_limit_falls_back_to_retry_info() -> None:
     exc = openai.RateLimitError("rate limited", response=httpx2.Response(429, request=request), body=body)
     error = openai_relay_error(exc, "v")
     assert (type(error), error.retry_after) == (UpstreamRateLimited, 9.0)
-
-
-# ---------------------------------------------------------------- SSE decoding
-
-
-def feed_in_pieces(raw: bytes, size: int) -> list[ServerSentEvent]:
-    decoder = SSEDecoder()
-    events = [event for start in range(0, len(raw), size) for event in decoder.feed(raw[start : start + size])]
-    return events + decoder.close()
-
-
-VERTEX_STREAM = (
-    'data: {"candidates":[{"content":{"parts":[{"text":"日本"}]}}]}\r\n\r\n'
-    'data: {"candidates":[{"content":{"parts":[{"text":"語🎌"}]},"finishReason":"STOP"}]}\r\n\r\n'
-).encode()
-
-
-@pytest.mark.parametrize("size", [1, 2, 3, 7, len(VERTEX_STREAM)])
-def test_crlf_framed_stream_cut_at_every_byte(size: int) -> None:
-    events = feed_in_pieces(VERTEX_STREAM, size)
-    texts = [json.loads(event.data)["candidates"][0]["content"]["parts"][0]["text"] for event in events]
-    assert texts == ["日本", "語🎌"]
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        # WHATWG's examples: comments, multi-line data, the optional space, named events.
-        (b": comment\ndata: first\ndata: second\n\n", [ServerSentEvent("first\nsecond")]),
-        (b"data:no space\n\ndata:  two spaces\n\n", [ServerSentEvent("no space"), ServerSentEvent(" two spaces")]),
-        (b"event: error\ndata: {}\n\n", [ServerSentEvent("{}", "error")]),
-        (b"data: cr only\r\rdata: mixed\r\n\n", [ServerSentEvent("cr only"), ServerSentEvent("mixed")]),
-        (b"\xef\xbb\xbfdata: bom\n\n", [ServerSentEvent("bom")]),
-        (b"data\n\n", [ServerSentEvent("")]),
-        (b"id: 1\nretry: 10\n\n", []),
-        (b"data: no blank line at the end\n", []),
-        (b"data: ends in a lone CR\r\r", [ServerSentEvent("ends in a lone CR")]),
-    ],
-)
-def test_sse_decoder_follows_the_spec(raw: bytes, expected: list[ServerSentEvent]) -> None:
-    assert feed_in_pieces(raw, 1) == expected
-    assert feed_in_pieces(raw, len(raw)) == expected
