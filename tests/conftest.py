@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import openai
@@ -94,22 +94,34 @@ def azure_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, A
     }
 
 
+E = TypeVar("E", AzureOpenAIEmulator, BedrockEmulator, VertexEmulator)
+
+
+def serve_emulator(emulator: E) -> Iterator[E]:
+    """Serve ``emulator`` on a free port for the session; its ``url`` says where."""
+    with ThreadedServer(emulator) as server:
+        emulator.url = server.url  # type: ignore[union-attr]
+        yield emulator
+
+
+def reset_emulator(emulator: E) -> Iterator[E]:
+    """``emulator`` with no per-backend scenarios and an empty request log, for one test."""
+    emulator.book.clear()
+    emulator.recorder.clear()
+    yield emulator
+    emulator.book.clear()
+
+
 @pytest.fixture(scope="session")
 def azure_emulator() -> Iterator[AzureOpenAIEmulator]:
     """The Azure OpenAI emulator, shared by the session; scenarios reset per test."""
-    emulator = create_azure_emulator()
-    with ThreadedServer(emulator) as server:
-        emulator.url = server.url  # type: ignore[attr-defined]
-        yield emulator
+    yield from serve_emulator(create_azure_emulator())
 
 
 @pytest.fixture
 def azure(azure_emulator: AzureOpenAIEmulator) -> Iterator[AzureOpenAIEmulator]:
     """The Azure emulator with no per-backend scenarios and an empty request log."""
-    azure_emulator.book.clear()
-    azure_emulator.recorder.clear()
-    yield azure_emulator
-    azure_emulator.book.clear()
+    yield from reset_emulator(azure_emulator)
 
 
 def single_azure_config(emulator: AzureOpenAIEmulator) -> dict[str, Any]:
@@ -220,20 +232,14 @@ def vertex_key_file(emulator_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def vertex_emulator() -> Iterator[VertexEmulator]:
-    """The Vertex emulator, token endpoint included, shared by the session."""
-    emulator = create_vertex_emulator()
-    with ThreadedServer(emulator) as server:
-        emulator.url = server.url  # type: ignore[attr-defined]
-        yield emulator
+    """The Vertex emulator, token endpoint included, shared by the session; scenarios reset per test."""
+    yield from serve_emulator(create_vertex_emulator())
 
 
 @pytest.fixture
 def vertex(vertex_emulator: VertexEmulator) -> Iterator[VertexEmulator]:
     """The Vertex emulator with no per-model scenarios and an empty request log."""
-    vertex_emulator.book.clear()
-    vertex_emulator.recorder.clear()
-    yield vertex_emulator
-    vertex_emulator.book.clear()
+    yield from reset_emulator(vertex_emulator)
 
 
 # --- Bedrock -------------------------------------------------------------------------
@@ -259,19 +265,13 @@ def bedrock_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str,
 @pytest.fixture(scope="session")
 def bedrock_emulator() -> Iterator[BedrockEmulator]:
     """The Bedrock emulator, shared by the session; scenarios reset per test."""
-    emulator = create_bedrock_emulator()
-    with ThreadedServer(emulator) as server:
-        emulator.url = server.url  # type: ignore[attr-defined]
-        yield emulator
+    yield from serve_emulator(create_bedrock_emulator())
 
 
 @pytest.fixture
 def bedrock(bedrock_emulator: BedrockEmulator) -> Iterator[BedrockEmulator]:
     """The Bedrock emulator with no per-model scenarios and an empty request log."""
-    bedrock_emulator.book.clear()
-    bedrock_emulator.recorder.clear()
-    yield bedrock_emulator
-    bedrock_emulator.book.clear()
+    yield from reset_emulator(bedrock_emulator)
 
 
 @pytest.fixture
