@@ -25,16 +25,15 @@ from ..chat_request import ChatRequest
 from ..errors import (
     RelayError,
     UpstreamError,
-    UpstreamRateLimited,
-    UpstreamRejected,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
 from ..redaction import scrub
-from ..retry_after import ROUTING_HEADERS, retry_after_seconds
+from ..retry_after import ROUTING_HEADERS
 from .aiohttp_transport import AiohttpTransport
 from .base import UpstreamStream
+from .http_status import status_error
 from .sse_decoder import ServerSentEvent, SSEDecoder
 
 logger = logging.getLogger(__name__)
@@ -274,27 +273,15 @@ def upstream_error(exc: openai.APIError, backend: str) -> RelayError:
 
 
 def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
-    status = exc.status_code
-    headers = exc.response.headers
-    if status == 429:
-        return UpstreamRateLimited(f"backend {backend} is rate limited", retry_after=retry_after_seconds(headers))
-    if status in (401, 403):
-        logger.error("backend %s refused the relay's credentials (HTTP %s)", backend, status)
-        return UpstreamUnavailable(
-            f"backend {backend} refused the relay's credentials", code="upstream_auth_failed", retryable=True
-        )
-    if status == 404:
-        logger.error("backend %s answered 404: check its endpoint and model settings", backend)
-        return UpstreamUnavailable(
-            f"backend {backend} was not found upstream", code="upstream_not_found", retryable=True
-        )
-    if status == 408 or status >= 500:
-        return UpstreamUnavailable(
-            f"backend {backend} failed (HTTP {status})", retryable=True, retry_after=retry_after_seconds(headers)
-        )
-    code = _error_code(exc.body) or "upstream_rejected"
     message = _error_message(exc.body) or exc.message
-    return UpstreamRejected(client_message(message) or f"backend {backend} rejected the request", code=code)
+    return status_error(
+        backend,
+        exc.status_code,
+        exc.response.headers,
+        message=client_message(message),
+        code=_error_code(exc.body),
+        not_found_hint="check its endpoint and model settings",
+    )
 
 
 def _error_fields(body: object) -> Mapping[str, Any] | None:

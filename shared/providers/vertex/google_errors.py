@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...errors import UpstreamError, UpstreamRateLimited, UpstreamRejected, UpstreamUnavailable
-from ...retry_after import retry_after_seconds
+from ...errors import UpstreamError
+from ..http_status import status_error as relay_status_error
 from ..openai_compatible import client_message
 
 logger = logging.getLogger(__name__)
@@ -53,28 +53,15 @@ def status_error(status: int, document: Any, headers: Mapping[str, str], backend
     401 never reaches here: the caller renews its token and retries first.
     """
     fields = error_fields(document)
-    if status == 429:
-        retry_after = retry_after_seconds(headers)
-        return UpstreamRateLimited(
-            f"backend {backend} is rate limited",
-            retry_after=retry_after if retry_after is not None else retry_delay(fields),
-        )
-    if status in (401, 403):
-        logger.error("backend %s: Google refused the relay's credentials (HTTP %s)", backend, status)
-        return UpstreamUnavailable(
-            f"backend {backend} refused the relay's credentials", code="upstream_auth_failed", retryable=True
-        )
-    if status == 404:
-        logger.error("backend %s answered 404: check its project, location and model", backend)
-        return UpstreamUnavailable(
-            f"backend {backend} was not found upstream", code="upstream_not_found", retryable=True
-        )
-    if status == 408 or status >= 500:
-        return UpstreamUnavailable(
-            f"backend {backend} failed (HTTP {status})", retryable=True, retry_after=retry_after_seconds(headers)
-        )
-    message = client_message(str(fields.get("message") or "")) or f"backend {backend} rejected the request"
-    return UpstreamRejected(message, code=_code(fields) or "upstream_rejected")
+    return relay_status_error(
+        backend,
+        status,
+        headers,
+        message=client_message(str(fields.get("message") or "")),
+        code=_code(fields),
+        retry_after=retry_delay(fields),
+        not_found_hint="check its project, location and model",
+    )
 
 
 def stream_error(fields: Mapping[str, Any]) -> UpstreamError:
