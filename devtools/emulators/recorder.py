@@ -8,8 +8,9 @@ going away" or "fifty streams caused exactly one token request".
 from __future__ import annotations
 
 import itertools
+import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 _ids = itertools.count(1)
@@ -31,12 +32,26 @@ class RequestRecord:
     client_disconnected: bool = False
     disconnected_at: float | None = None
     finished_at: float | None = None
+    _finished: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     def finish(self, outcome: str) -> None:
         """Close the record once; the first outcome wins."""
         if self.finished_at is None:
             self.outcome = outcome
             self.finished_at = time.monotonic()
+            self._finished.set()
+
+    def wait_finished(self, timeout: float = 5.0) -> RequestRecord:
+        """This record once its outcome is known.
+
+        A client can read the last byte of a response before the emulator's
+        task resumes after sending it, so an outcome written after the final
+        send is not yet visible when the client returns. Readers on another
+        thread wait here instead of racing that task.
+        """
+        if not self._finished.wait(timeout):
+            raise TimeoutError(f"request {self.id} still {self.outcome!r} after {timeout} s")
+        return self
 
     def mark_disconnected(self) -> None:
         """The client (the relay) went away before the response ended."""
@@ -47,7 +62,7 @@ class RequestRecord:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for the admin API."""
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
 
 @dataclass

@@ -243,7 +243,7 @@ def test_text_stream_reassembles_byte_exactly_in_wire_order(client: BaseClient, 
     assert events[0]["messageStart"] == {"role": "assistant"}
     assert events[-3]["contentBlockStop"] == {"contentBlockIndex": 0}
     assert events[-2]["messageStop"] == {"stopReason": "end_turn"}
-    record = app.recorder.records[-1]
+    record = app.recorder.records[-1].wait_finished()
     assert (record.auth, record.key, record.outcome, record.frames_sent) == ("sigv4", MODEL, "completed", 13)
 
 

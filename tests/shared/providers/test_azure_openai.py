@@ -66,7 +66,7 @@ def test_deltas_are_forwarded_as_they_arrive(client: openai.OpenAI, azure) -> No
             break
     rest = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
     finished_at = time.monotonic()
-    total_frames = azure.recorder.records[-1].frames_sent
+    total_frames = azure.recorder.records[-1].wait_finished().frames_sent
     assert rest == "bcdef"
     assert seen_at_first_delta < total_frames - 4
     assert finished_at - first_delta_at > 0.75

@@ -72,7 +72,7 @@ def test_stream_reassembles_byte_for_byte(bedrock_client: openai.OpenAI, bedrock
     assert text_of(chunks) == DEFAULT_TEXT
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-1].choices[0].finish_reason == "stop"
-    record = bedrock.recorder.records[-1]
+    record = bedrock.recorder.records[-1].wait_finished()
     assert (record.auth, record.key, record.outcome) == ("sigv4", BEDROCK_MODEL, "completed")
 
 
@@ -97,7 +97,7 @@ def test_deltas_are_forwarded_as_they_arrive(bedrock_client: openai.OpenAI, bedr
     rest = text_of(list(stream))
     finished_at = time.monotonic()
     assert rest == "bcdef"
-    assert frames_at_first_delta < bedrock.recorder.records[-1].frames_sent - 4
+    assert frames_at_first_delta < bedrock.recorder.records[-1].wait_finished().frames_sent - 4
     assert finished_at - first_delta_at > 0.75
 
 
