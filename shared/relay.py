@@ -10,7 +10,9 @@ its first event) is reported to the router and the next eligible backend is
 tried, within ``routing.failover``'s attempt and time budget. The first item
 of a stream (an event, or a heartbeat once ``stream.heartbeat_seconds`` pass)
 commits the request to its backend; after that a failure can only end the
-stream with an error event.
+stream with an error event. Opens start at most ``OPENS_PER_TURN`` per
+event-loop turn (:mod:`.turn_gate`), so a burst of new requests cannot stall
+the streams already flowing.
 """
 
 from __future__ import annotations
@@ -35,8 +37,13 @@ from .routing.outcome import NEUTRAL, RATE_LIMITED_CODE
 from .routing.state import Condition
 from .stream_guard import close_shielded, guarded_events
 from .stream_pacing import paced_events
+from .turn_gate import TurnGate
 
 logger = logging.getLogger(__name__)
+
+# Streams that may start opening per event-loop turn; more wait for later turns (see turn_gate.py).
+# About 16 ms of opening work per turn at the ~1 ms an open costs, less than one 20 ms token interval.
+OPENS_PER_TURN = 16
 
 RelayItem = StreamEvent | bytes
 RelayStream = AsyncGenerator[RelayItem, None]
@@ -72,6 +79,7 @@ class Relay:
             {alias: [config.backend(name) for name in names] for alias, names in config.models.items()},
             config.routing,
         )
+        self._turn_gate = TurnGate(OPENS_PER_TURN)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Relay:
@@ -95,6 +103,7 @@ class Relay:
                 f"model {request.model!r} does not exist; GET /api/v1/models lists the models", param="model"
             )
         trace = trace or RequestTrace()
+        await self._turn_gate.admit()
         failover = self.config.routing.failover
         deadline = asyncio.get_running_loop().time() + failover.budget_seconds
         tried: list[str] = []
