@@ -30,6 +30,7 @@ from tests.conftest import (
     vertex_backend,
     vertex_key_file,
 )
+from tests.polling import wait_for
 
 MODEL = "resilience"
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -140,15 +141,6 @@ class RawClient:
         return time.monotonic()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
-
-
 def answer_text(received: bytes) -> str:
     """The content deltas of the SSE frames in a raw response, joined."""
     frames = [json.loads(line[6:]) for line in received.split(b"\n") if line.startswith(b"data: {")]
@@ -161,7 +153,7 @@ def content_frames(received: bytes) -> int:
 
 def disconnect_latency(upstream: Upstream, closed_at: float) -> float:
     """Seconds from the client leaving to the emulator seeing the relay leave."""
-    assert wait_for(lambda: upstream.last_record().client_disconnected, timeout=5), "upstream was never closed"
+    assert wait_for(lambda: upstream.last_record().client_disconnected, seconds=5), "upstream was never closed"
     disconnected_at = upstream.last_record().disconnected_at
     assert disconnected_at is not None
     return disconnected_at - closed_at
@@ -257,5 +249,5 @@ def test_timeouts_end_the_stream_with_an_error_and_close_the_upstream(
     assert b"[DONE]" not in received and sum(b'"error"' in frame for frame in frames) == 1
     assert KEEP_ALIVE in received
     assert 0.7 <= ended_at - started < 3
-    assert wait_for(lambda: upstream.last_record().client_disconnected, timeout=1)
+    assert wait_for(lambda: upstream.last_record().client_disconnected, seconds=1)
     client.close()

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from devtools.emulators.azure_openai import AzureOpenAIEmulator, create_app
 from devtools.emulators.recorder import RequestRecord
 from devtools.emulators.scenario import Scenario, inline_prompt
 from devtools.threaded_server import ThreadedServer
+from tests.polling import wait_for
 
 API_VERSION = "2024-10-21"
 API_KEY = "k"
@@ -95,15 +96,6 @@ def raw_frames(body: bytes) -> list[bytes]:
     frames = body[:-2].split(b"\n\n")
     assert all(frame.startswith(b"data: ") and b"\n" not in frame for frame in frames)
     return [frame[len(b"data: ") :] for frame in frames]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
 
 
 def last_record(emulator: AzureOpenAIEmulator) -> RequestRecord:
@@ -530,7 +522,7 @@ def test_cli_serves_on_the_given_port() -> None:
             except openai.APIConnectionError:
                 return None
 
-        assert wait_for(lambda: answer() == "cli", timeout=15)
+        assert wait_for(lambda: answer() == "cli", seconds=15)
     finally:
         client.close()
         process.terminate()

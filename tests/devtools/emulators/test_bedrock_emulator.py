@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ from devtools.emulators.eventstream import (
 )
 from devtools.emulators.scenario import inline_prompt
 from devtools.threaded_server import ThreadedServer
+from tests.polling import wait_for
 
 MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -171,15 +171,6 @@ def text_of(events: list[Event], index: int | None = None) -> str:
 
 def kinds(events: list[Event]) -> list[str]:
     return [next(iter(event)) for event in events]
-
-
-def wait_for(condition: Any, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return bool(condition())
 
 
 # --- the frame encoder, checked against botocore's own decoder -----------------------

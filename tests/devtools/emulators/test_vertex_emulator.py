@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from google.oauth2 import service_account
 from devtools.emulators.scenario import Scenario, inline_prompt
 from devtools.emulators.vertex import VertexEmulator, create_app, make_service_account_info
 from devtools.threaded_server import ThreadedServer
+from tests.polling import wait_for
 
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 OPENAI_MODEL = "google/gemini-2.0-flash-001"
@@ -108,16 +109,6 @@ def sse_events(raw: bytes) -> list[Any]:
 def native_stream(url: str, token: str, prompt: str) -> tuple[httpx.Response, list[Any]]:
     response = httpx.post(native_url(url), json=native_body(prompt), headers={"Authorization": f"Bearer {token}"})
     return response, sse_events(response.content) if response.status_code == 200 else []
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    """Poll until the emulator's thread has caught up with what the client saw."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def chat(client: openai.OpenAI, prompt: str, **kwargs: Any) -> Any:

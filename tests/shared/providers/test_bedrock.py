@@ -20,6 +20,7 @@ from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from tests.conftest import AUTH_HEADERS, BEDROCK_ENV, BEDROCK_MODEL, RELAY_TEST_KEY, bedrock_backend, serve_relay
 from tests.devtools.emulators.test_bedrock_emulator import _self_signed_certificate
+from tests.polling import wait_for
 
 ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0"
 
@@ -39,15 +40,6 @@ def text_of(chunks: list[Any]) -> str:
 def sse_frames(response: httpx.Response) -> list[str]:
     """The data payloads of an SSE response, in order."""
     return [line[len("data: ") :] for line in response.text.split("\n") if line.startswith("data: ")]
-
-
-def wait_for(condition: Any, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return bool(condition())
 
 
 @pytest.fixture

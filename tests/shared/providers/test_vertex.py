@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ import pytest
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from devtools.emulators.vertex import VertexEmulator
 from tests.conftest import RELAY_TEST_KEY, serve_relay, vertex_backend, vertex_key_file
+from tests.polling import wait_for
 
 PRIMARY_MODEL = "gemini-primary-001"
 SECONDARY_MODEL = "gemini-2.0-flash-001"
@@ -68,15 +68,6 @@ def text_of(chunks: list[Any]) -> str:
 
 def sse_frames(response: httpx.Response) -> list[str]:
     return [line[len("data: ") :] for line in response.text.split("\n") if line.startswith("data: ")]
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 # ---------------------------------------------------------------- streaming
