@@ -44,7 +44,10 @@ class SecretGuard:
     def __init__(self) -> None:
         self._secrets: dict[str, str] = {}
         self._leaks: list[str] = []
-        self._lock = threading.Lock()
+        # Re-entrant: any allocation under the lock may run the garbage collector, which
+        # may finalize an HTTP client's generator, which logs, which calls back into
+        # check_text on the same thread. A plain Lock deadlocked the suite that way.
+        self._lock = threading.RLock()
 
     def register(self, value: str, label: str) -> str:
         """Remember ``value`` as a secret; returns it, so fixtures can register inline."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import httpx
 import pytest
 
 from devtools.local_host import APP_ROOT
-from tests.secret_guard import GUARD, ScanResponses, SecretLeak, register_secret
+from tests.secret_guard import GUARD, ScanResponses, SecretGuard, SecretLeak, register_secret
 
 INNER_SUITE = """
 import logging
@@ -101,6 +102,22 @@ async def test_the_middleware_catches_a_secret_cut_across_frames() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://relay") as client:
         await client.get("/stream")
     assert GUARD.take_leaks() == ["secret 'split secret' appeared in a relay response to GET /stream"]
+
+
+def test_a_check_made_while_the_guard_is_busy_on_the_same_thread_completes() -> None:
+    """Garbage collection can finalize a client mid-check, and its log record is checked re-entrantly."""
+    guard = SecretGuard()
+    secret = guard.register("reentrant-" + "a41c9e", "re-entrant secret")
+
+    def nested_check() -> None:
+        with guard._lock:  # what the interrupted outer check holds
+            guard.check_text(f"finalizer says {secret}", "a nested log record")
+
+    worker = threading.Thread(target=nested_check, daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    assert not worker.is_alive(), "the nested check deadlocked on the guard's own lock"
+    assert guard.take_leaks() == ["secret 're-entrant secret' appeared in a nested log record"]
 
 
 def test_short_values_cannot_be_registered() -> None:
