@@ -76,14 +76,9 @@ def check_environment(settings: AzureOpenAISettings, environ: Mapping[str, str])
     return []
 
 
-def build(settings: AzureOpenAISettings, environ: Mapping[str, str]) -> AzureOpenAIAdapter:
-    """Create the adapter for one backend."""
-    return AzureOpenAIAdapter(settings, environ)
-
-
 SPEC = ProviderSpec(
     name="azure_openai",
     settings_type=AzureOpenAISettings,
-    build=build,
+    build=AzureOpenAIAdapter,
     check_environment=check_environment,
 )

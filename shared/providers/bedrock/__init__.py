@@ -9,22 +9,14 @@ registry entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ..base import ProviderSpec
 from .adapter import BedrockAdapter
 from .settings import BedrockSettings, check_environment
 
-
-def build(settings: BedrockSettings, environ: Mapping[str, str]) -> BedrockAdapter:
-    """Create the adapter, its boto3 client and its connection pool for one backend."""
-    return BedrockAdapter(settings, environ)
-
-
 SPEC = ProviderSpec(
     name="bedrock",
     settings_type=BedrockSettings,
-    build=build,
+    build=BedrockAdapter,
     check_environment=check_environment,
 )
 

@@ -38,15 +38,10 @@ def check_environment(settings: VertexSettings, environ: Mapping[str, str]) -> l
     return []
 
 
-def build(settings: VertexSettings, environ: Mapping[str, str]) -> VertexAdapter:
-    """Create the adapter for one backend."""
-    return VertexAdapter(settings, environ)
-
-
 SPEC = ProviderSpec(
     name="vertex",
     settings_type=VertexSettings,
-    build=build,
+    build=VertexAdapter,
     check_environment=check_environment,
 )
 
