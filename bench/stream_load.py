@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from devtools.emulators.scenario import inline_prompt
 
+from .processes import BENCH_AUTH_HEADERS
+
 
 @dataclass(frozen=True)
 class Target:
@@ -53,7 +55,7 @@ def relay_target(url: str, model: str, chunks: int, delay_ms: float) -> Target:
     return Target(
         host=address.hostname or "127.0.0.1",
         port=address.port or 80,
-        request=http_request(url, "/api/v1/chat/completions", body),
+        request=http_request(url, "/api/v1/chat/completions", body, BENCH_AUTH_HEADERS),
         content_marker=b'"content":"',
         done_marker=b"data: [DONE]",
         error_marker=b'data: {"error"',

@@ -14,7 +14,7 @@ import httpx
 
 from devtools.emulators.scenario import inline_prompt
 
-from .processes import relay_process, server_process
+from .processes import BENCH_AUTH_HEADERS, relay_process, server_process
 from .report import Row
 
 REQUESTS = 60
@@ -69,7 +69,8 @@ def run() -> list[Row]:
         direct_url = f"{emulator}/openai/deployments/{DEPLOYMENT}/chat/completions?api-version=2024-10-21"
         direct = asyncio.run(measure(direct_url, body, {"api-key": KEY}))
         with relay_process(config, {"BENCH_KEY": KEY}) as relay:
-            relayed = asyncio.run(measure(f"{relay}/api/v1/chat/completions", {**body, "model": "bench"}, {}))
+            relay_url = f"{relay}/api/v1/chat/completions"
+            relayed = asyncio.run(measure(relay_url, {**body, "model": "bench"}, BENCH_AUTH_HEADERS))
     rows = []
     for name, samples in (("direct to emulator", direct), ("through relay", relayed)):
         rows.append(
