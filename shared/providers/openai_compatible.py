@@ -284,21 +284,25 @@ def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
     )
 
 
-def _error_fields(body: object) -> Mapping[str, Any] | None:
-    """The error object of a body; Vertex wraps its error document in a one-element list."""
+def error_fields(body: object) -> Mapping[str, Any]:
+    """The inner error object of an error body, list-wrapped or not; empty if there is none.
+
+    OpenAI-protocol servers answer ``{"error": {...}}``; Google's front end,
+    serving the same protocol for Vertex, wraps that document in a
+    one-element list. Both shapes are accepted, so every adapter reads errors
+    through this one function.
+    """
     if isinstance(body, list) and len(body) == 1:
         body = body[0]
     if isinstance(body, Mapping):
         inner = body.get("error", body)
         if isinstance(inner, Mapping):
             return inner
-    return None
+    return {}
 
 
 def _error_code(body: object) -> str | None:
-    fields = _error_fields(body)
-    if fields is None:
-        return None
+    fields = error_fields(body)
     status = fields.get("status")
     if isinstance(fields.get("code"), int) and isinstance(status, str) and status:
         # Google's shape: ``code`` is the HTTP status, ``status`` the name worth reporting.
@@ -308,8 +312,8 @@ def _error_code(body: object) -> str | None:
 
 
 def _error_message(body: object) -> str | None:
-    fields = _error_fields(body)
-    if fields is not None and isinstance(fields.get("message"), str):
+    fields = error_fields(body)
+    if isinstance(fields.get("message"), str):
         return str(fields["message"])
     return None
 

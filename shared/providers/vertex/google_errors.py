@@ -16,7 +16,7 @@ from typing import Any
 
 from ...errors import UpstreamError
 from ..http_status import status_error as relay_status_error
-from ..openai_compatible import client_message
+from ..openai_compatible import client_message, error_fields
 
 logger = logging.getLogger(__name__)
 
@@ -24,17 +24,6 @@ logger = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "ABORTED"})
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
-
-
-def error_fields(document: Any) -> Mapping[str, Any]:
-    """The inner error object of a Google error document, list-wrapped or not; empty if none."""
-    if isinstance(document, list) and len(document) == 1:
-        document = document[0]
-    if isinstance(document, Mapping):
-        inner = document.get("error", document)
-        if isinstance(inner, Mapping):
-            return inner
-    return {}
 
 
 def retry_delay(fields: Mapping[str, Any]) -> float | None:

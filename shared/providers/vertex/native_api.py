@@ -22,8 +22,9 @@ from ...events import StreamEvent
 from ...retry_after import ROUTING_HEADERS
 from ..aiohttp_transport import AiohttpTransport
 from ..base import UpstreamStream
+from ..openai_compatible import error_fields
 from ..sse_decoder import SSEDecoder
-from .google_errors import error_fields, status_error, stream_error
+from .google_errors import status_error, stream_error
 from .native_request import gemini_request
 from .native_response import ResponseTranslator
 from .settings import VertexSettings

@@ -17,8 +17,8 @@ import openai
 from ...chat_request import ChatRequest
 from ...errors import RelayError, UpstreamRateLimited
 from ..base import UpstreamStream
-from ..openai_compatible import chat_params, opened_stream, sdk_http_client, upstream_error
-from .google_errors import error_fields, retry_delay
+from ..openai_compatible import chat_params, error_fields, opened_stream, sdk_http_client, upstream_error
+from .google_errors import retry_delay
 from .settings import VertexSettings
 from .tokens import TokenRejected
 
