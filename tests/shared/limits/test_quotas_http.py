@@ -38,6 +38,7 @@ def stream(server: ThreadedServer, prompt: str = "hi") -> httpx.Response:
     return httpx.post(f"{server.url}{CHAT_URL}", json=body, headers=AUTH_HEADERS, timeout=30)
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_requests_per_minute(start_relay: Callable[..., ThreadedServer], azure: Any) -> None:
     server = quota_relay(start_relay, azure, profiles={"default": {"requests_per_minute": 2}})
     assert [stream(server).status_code for _ in range(2)] == [200, 200]
@@ -116,6 +117,7 @@ def test_a_non_streamed_completion_is_debited_too(start_relay: Callable[..., Thr
     assert ledger_of(server).spent == 7
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_limits_are_per_identity(start_relay: Callable[..., ThreadedServer], azure: Any) -> None:
     auth = {"allow_anonymous": True, "relay_keys": [relay_key("tests", RELAY_TEST_KEY)]}
     server = start_relay(
@@ -126,6 +128,7 @@ def test_limits_are_per_identity(start_relay: Callable[..., ThreadedServer], azu
     assert stream(server).status_code == 429
 
 
+@pytest.mark.usefixtures("one_rate_window")
 def test_the_table_store_enforces_limits_too(
     start_relay: Callable[..., ThreadedServer], azure: Any, azurite: Azurite
 ) -> None:
