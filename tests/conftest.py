@@ -289,6 +289,13 @@ def bedrock_relay_url(bedrock_emulator: BedrockEmulator) -> Iterator[str]:
 
 
 @pytest.fixture
+def bedrock_http(bedrock_relay_url: str) -> Iterator[httpx.Client]:
+    """Like ``http``, on the relay whose alias ``bedrock`` is the Bedrock emulator."""
+    with httpx.Client(base_url=bedrock_relay_url, timeout=30, headers=AUTH_HEADERS) as session:
+        yield session
+
+
+@pytest.fixture
 def bedrock_client(bedrock_relay_url: str) -> Iterator[openai.OpenAI]:
     """The real OpenAI SDK pointed at the Bedrock relay."""
     with openai.OpenAI(base_url=f"{bedrock_relay_url}/api/v1", api_key="relay-client-key", max_retries=0) as sdk:

@@ -1,20 +1,11 @@
-"""Calling the relay's Bedrock aliases in the end-to-end Bedrock tests: messages, streams, SSE frames.
-
-The ``http`` fixture is here, not in a conftest.py, because tests/conftest.py has an
-``http`` of its own (a client on the Azure relay) that test_azure_openai.py and
-test_vertex.py ask for by that name; a module that wants this one imports it.
-"""
+"""Calling the relay's Bedrock aliases in the end-to-end Bedrock tests: messages, streams, SSE frames."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import openai
-import pytest
-
-from tests.conftest import AUTH_HEADERS
 
 
 def user(content: str) -> list[dict[str, str]]:
@@ -32,12 +23,6 @@ def text_of(chunks: list[Any]) -> str:
 def sse_frames(response: httpx.Response) -> list[str]:
     """The data payloads of an SSE response, in order."""
     return [line[len("data: ") :] for line in response.text.split("\n") if line.startswith("data: ")]
-
-
-@pytest.fixture
-def http(bedrock_relay_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=bedrock_relay_url, timeout=30, headers=AUTH_HEADERS) as session:
-        yield session
 
 
 def post_stream(http: httpx.Client, prompt: str, **body: Any) -> list[str]:

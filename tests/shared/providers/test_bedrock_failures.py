@@ -18,7 +18,6 @@ import pytest
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import inline_prompt
 from tests.conftest import AUTH_HEADERS, BEDROCK_ENV, bedrock_backend, serve_relay
-from tests.shared.providers.bedrock_calls import http as http  # a fixture: the tests ask for it by name
 from tests.shared.providers.bedrock_calls import post_stream, sse_frames, stream_chunks, user
 
 # --- failures ------------------------------------------------------------------------
@@ -71,9 +70,9 @@ def test_validation_exception_is_400_with_bedrock_message(
     ],
 )
 def test_in_stream_exception_becomes_terminal_error_frame(
-    http: httpx.Client, bedrock: BedrockEmulator, exception: str, code: str, retryable: bool
+    bedrock_http: httpx.Client, bedrock: BedrockEmulator, exception: str, code: str, retryable: bool
 ) -> None:
-    frames = post_stream(http, inline_prompt(text="abcdefgh", chunks=8, error_after=4, error_code=exception))
+    frames = post_stream(bedrock_http, inline_prompt(text="abcdefgh", chunks=8, error_after=4, error_code=exception))
     assert "[DONE]" not in frames
     error = json.loads(frames[-1])["error"]
     assert (error["code"], error["retryable"]) == (code, retryable)
@@ -86,9 +85,9 @@ def test_in_stream_exception_raises_in_the_sdk(bedrock_client: openai.OpenAI, be
         stream_chunks(bedrock_client, inline_prompt(chunks=10, error_after=4))
 
 
-def test_close_before_the_first_event_fails_over_then_503(http: httpx.Client, bedrock: BedrockEmulator) -> None:
+def test_close_before_the_first_event_fails_over_then_503(bedrock_http: httpx.Client, bedrock: BedrockEmulator) -> None:
     """Nothing reached the client yet, so the relay may still fail over; with no other backend, 503."""
-    response = http.post(
+    response = bedrock_http.post(
         "/api/v1/chat/completions",
         json={"model": "bedrock", "stream": True, "messages": user(inline_prompt(chunks=10, close_after=1))},
     )
@@ -98,8 +97,10 @@ def test_close_before_the_first_event_fails_over_then_503(http: httpx.Client, be
 
 
 @pytest.mark.parametrize("close_after", [5, 12])
-def test_abrupt_upstream_close_is_never_silent(http: httpx.Client, bedrock: BedrockEmulator, close_after: int) -> None:
-    frames = post_stream(http, inline_prompt(chunks=10, close_after=close_after))
+def test_abrupt_upstream_close_is_never_silent(
+    bedrock_http: httpx.Client, bedrock: BedrockEmulator, close_after: int
+) -> None:
+    frames = post_stream(bedrock_http, inline_prompt(chunks=10, close_after=close_after))
     assert "[DONE]" not in frames
     error = json.loads(frames[-1])["error"]
     assert error["retryable"] is True

@@ -18,7 +18,6 @@ import pytest
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from tests.conftest import AUTH_HEADERS, BEDROCK_ENV, BEDROCK_MODEL, bedrock_backend, serve_relay
-from tests.shared.providers.bedrock_calls import http as http  # a fixture: the tests ask for it by name
 from tests.shared.providers.bedrock_calls import post_stream, sse_frames, stream_chunks, text_of, user
 
 ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -61,8 +60,10 @@ def test_deltas_are_forwarded_as_they_arrive(bedrock_client: openai.OpenAI, bedr
     assert finished_at - first_delta_at > 0.75
 
 
-def test_response_headers_are_sse(http: httpx.Client, bedrock: BedrockEmulator) -> None:
-    response = http.post("/api/v1/chat/completions", json={"model": "bedrock", "stream": True, "messages": user("hi")})
+def test_response_headers_are_sse(bedrock_http: httpx.Client, bedrock: BedrockEmulator) -> None:
+    response = bedrock_http.post(
+        "/api/v1/chat/completions", json={"model": "bedrock", "stream": True, "messages": user("hi")}
+    )
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert response.headers["x-relay-backend"] == "bedrock-east"
     frames = sse_frames(response)
@@ -92,8 +93,8 @@ def test_tool_call_deltas_have_stable_index_id_and_name(
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
-def test_reasoning_is_relayed_as_reasoning_content(http: httpx.Client, bedrock: BedrockEmulator) -> None:
-    frames = post_stream(http, inline_prompt(reasoning="Think: 考える", text="Answer."))
+def test_reasoning_is_relayed_as_reasoning_content(bedrock_http: httpx.Client, bedrock: BedrockEmulator) -> None:
+    frames = post_stream(bedrock_http, inline_prompt(reasoning="Think: 考える", text="Answer."))
     deltas = [json.loads(frame)["choices"][0]["delta"] for frame in frames[:-2]]
     assert "".join(delta.get("reasoning_content", "") for delta in deltas) == "Think: 考える"
     assert "".join(delta.get("content", "") for delta in deltas) == "Answer."
@@ -205,10 +206,10 @@ def test_arn_model_id_is_sent_exactly_as_signed(bedrock_emulator: BedrockEmulato
     ],
 )
 def test_unsupported_parameters_are_400_before_any_upstream_call(
-    http: httpx.Client, bedrock: BedrockEmulator, field: str, value: object
+    bedrock_http: httpx.Client, bedrock: BedrockEmulator, field: str, value: object
 ) -> None:
     body = {"model": "bedrock", "stream": True, "messages": user("hi"), field: value}
-    response = http.post("/api/v1/chat/completions", json=body)
+    response = bedrock_http.post("/api/v1/chat/completions", json=body)
     assert response.status_code == 400
     error = response.json()["error"]
     assert (error["code"], error["param"]) == ("invalid_request", field)
