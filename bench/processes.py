@@ -5,16 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from devtools.processes import free_port, stop_processes, wait_for_port
 
 APP_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,33 +25,6 @@ BENCH_AUTH_HEADERS = {"Authorization": f"Bearer {BENCH_CLIENT_KEY}"}
 BENCH_AUTH = {
     "relay_keys": [{"name": "bench", "sha256": hashlib.sha256(BENCH_CLIENT_KEY.encode()).hexdigest(), "models": ["*"]}]
 }
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_port(
-    port: int, process: subprocess.Popen[bytes], timeout: float = 30, why: Callable[[], str] = lambda: ""
-) -> None:
-    """Block until the port accepts connections, or fail if the process died.
-
-    ``why`` supplies what the process said, so a start-up failure is reported
-    with its cause rather than only an exit code.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before listening on {port}{why()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listened on port {port} within {timeout} s")
 
 
 @dataclass(frozen=True)
@@ -87,11 +60,7 @@ def started_server(module: str, args: list[str], env: Mapping[str, str] | None =
             wait_for_port(port, process, why=lambda: _tail(stderr))
             yield Server(f"http://127.0.0.1:{port}", process.pid)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_processes([process])
 
 
 def _tail(stream: Any, limit: int = 4000) -> str:

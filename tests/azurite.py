@@ -9,7 +9,6 @@ end of the session.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from devtools.local_host import APP_ROOT
+from devtools.processes import free_port, stop_processes
 from tests.secret_guard import register_secret
 
 AZURITE_BIN = APP_ROOT / "devtools" / "azurite" / "node_modules" / ".bin" / "azurite-table"
@@ -35,12 +35,6 @@ class Azurite:
 
     port: int
     connection_string: str
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_until_listening(process: subprocess.Popen[bytes], url: str) -> None:
@@ -75,12 +69,7 @@ def azurite() -> Iterator[Azurite]:
         )
         yield Azurite(port, connection)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_processes([process])
         if process.stderr is not None:
             process.stderr.close()
         shutil.rmtree(workspace, ignore_errors=True)

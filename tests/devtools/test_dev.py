@@ -14,10 +14,10 @@ import httpx
 import openai
 import pytest
 
-from bench.processes import free_port, wait_for_port
 from devtools.dev import try_lines
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from devtools.local_host import APP_ROOT
+from devtools.processes import free_port, stop_processes, wait_for_port
 
 VERTEX_EMULATOR = "http://127.0.0.1:8103"
 
@@ -35,8 +35,7 @@ def dev_url() -> Iterator[str]:
         wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        stop_processes([process], grace=15)
         assert process.stdout is not None
         process.stdout.close()
 

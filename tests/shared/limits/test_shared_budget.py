@@ -26,9 +26,10 @@ import pytest
 
 from devtools.emulators.scenario import inline_prompt
 from devtools.local_host import APP_ROOT
+from devtools.processes import free_port, stop_processes
 from shared.limits.settings import TableStore as TableSettings
 from shared.limits.table_store import TableStore
-from tests.azurite import Azurite, free_port
+from tests.azurite import Azurite
 from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY, TEST_AUTH
 from tests.relay_configs import CHAT_URL, chat_body, chat_config
 from tests.secret_guard import GUARD
@@ -96,14 +97,7 @@ def instances(azure: Any, azurite: Azurite, tmp_path: Path) -> Iterator[Instance
             _wait_until_healthy(process, url)
         yield running
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(processes)
         for log in running.logs:
             if log.exists():
                 GUARD.check_text(log.read_text(errors="replace"), f"the output of relay process {log.name}")

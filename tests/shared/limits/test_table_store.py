@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from devtools.processes import free_port
 from shared.errors import TooManyRequests
 from shared.limits import ledger
 from shared.limits.settings import Quota
 from shared.limits.settings import TableStore as TableSettings
 from shared.limits.table_store import QuotaStoreUnavailable, TableStore, backoff, partition_key, service_client
-from tests.azurite import Azurite, free_port
+from tests.azurite import Azurite
 
 
 def store(azurite: Azurite, table: str) -> TableStore:

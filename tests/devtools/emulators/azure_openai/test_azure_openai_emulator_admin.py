@@ -7,7 +7,6 @@ each is checked end to end with the real ``openai`` SDK.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from devtools.emulators.azure_openai import create_app
 from devtools.emulators.scenario import Scenario
+from devtools.processes import free_port, stop_processes
 from devtools.threaded_server import ThreadedServer
 from tests.devtools.emulators.azure_openai.azure_openai_emulator_calls import API_VERSION, user
 from tests.polling import wait_for
@@ -50,9 +50,7 @@ def test_create_app_uses_the_default_scenario() -> None:
 
 
 def test_cli_serves_on_the_given_port() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -78,5 +76,4 @@ def test_cli_serves_on_the_given_port() -> None:
         assert wait_for(lambda: answer() == "cli", seconds=15)
     finally:
         client.close()
-        process.terminate()
-        process.wait(timeout=10)
+        stop_processes([process])

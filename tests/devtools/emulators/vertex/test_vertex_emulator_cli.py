@@ -7,7 +7,6 @@ the server it runs are checked together the way a developer would use them.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,12 @@ import httpx
 import pytest
 from google.oauth2 import service_account
 
+from devtools.processes import free_port, stop_processes
 from tests.devtools.emulators.vertex.vertex_emulator_calls import SCOPES, chat, openai_client, refreshed
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_cli(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
@@ -50,8 +44,7 @@ def start_cli(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        process.terminate()
-        process.wait(timeout=10)
+        stop_processes([process])
     raise AssertionError("the emulator CLI never came up")
 
 
@@ -65,5 +58,4 @@ def test_cli_serves_and_writes_a_trusted_service_account(tmp_path: Path) -> None
         assert completion.choices[0].message.content == "from the CLI"
         assert httpx.get(f"{url}/_emulator/requests").json()["token_requests"] == 1
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_processes([process])
