@@ -17,9 +17,9 @@ from devtools.emulators.scenario import inline_prompt
 
 from . import concurrency
 from .concurrency import DEFAULT_SHAPE, Shape
-from .processes import relay_server, started_server
+from .processes import started_server
 from .report import Row
-from .stream_load import Target, http_request, relay_target
+from .stream_load import Target
 
 BENCH = "azure_concurrency"
 DEPLOYMENT = "bench"
@@ -44,11 +44,11 @@ def direct_target(emulator_url: str, chunks: int, delay_ms: float) -> Target:
     """Chat completion chunks straight from the emulator, in Azure's own shape."""
     body = {"stream": True, "messages": [{"role": "user", "content": inline_prompt(chunks=chunks, delay_ms=delay_ms)}]}
     path = f"/openai/deployments/{DEPLOYMENT}/chat/completions?api-version={API_VERSION}"
-    relay_shaped = relay_target(emulator_url, "unused", chunks, delay_ms)
-    return Target(
-        host=relay_shaped.host,
-        port=relay_shaped.port,
-        request=http_request(emulator_url, path, body, {"api-key": KEY["BENCH_AZURE_KEY"]}),
+    return Target.post(
+        emulator_url,
+        path,
+        body,
+        {"api-key": KEY["BENCH_AZURE_KEY"]},
         # Text chunks carry filter verdicts just before the delta; the role chunk's verdicts are empty ({}).
         content_marker=b'}},"delta":{"content":"',
         done_marker=b"data: [DONE]",
@@ -63,9 +63,8 @@ def run(shape: Shape = DEFAULT_SHAPE, direct: bool = True) -> list[Row]:
         if direct:
             target = direct_target(emulator.url, shape.chunks, shape.delay_ms)
             rows.append(concurrency.direct_row(BENCH, f"direct to emulator, {shape}", target, shape, emulator))
-        with relay_server(relay_config(emulator.url), KEY) as relay:
-            target = relay_target(relay.url, "azure", shape.chunks, shape.delay_ms)
-            rows.append(concurrency.relay_row(BENCH, f"through relay, {shape}", target, shape, relay, emulator))
+        case = f"through relay, {shape}"
+        rows.append(concurrency.through_relay(BENCH, case, emulator, relay_config(emulator.url), KEY, "azure", shape))
     return rows
 
 

@@ -19,9 +19,9 @@ from devtools.emulators.scenario import inline_prompt
 
 from . import concurrency
 from .concurrency import DEFAULT_SHAPE, Shape
-from .processes import relay_server, started_server
+from .processes import started_server
 from .report import Row
-from .stream_load import Target, http_request, relay_target
+from .stream_load import Target
 
 BENCH = "bedrock_concurrency"
 MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -46,11 +46,11 @@ def relay_config(emulator_url: str, max_connections: int) -> dict[str, object]:
 def direct_target(emulator_url: str, chunks: int, delay_ms: float) -> Target:
     """ConverseStream straight to the emulator; event stream bytes instead of SSE."""
     body = {"messages": [{"role": "user", "content": [{"text": inline_prompt(chunks=chunks, delay_ms=delay_ms)}]}]}
-    relay_shaped = relay_target(emulator_url, "unused", chunks, delay_ms)
-    return Target(
-        host=relay_shaped.host,
-        port=relay_shaped.port,
-        request=http_request(emulator_url, f"/model/{MODEL_ID}/converse-stream", body, {"Authorization": "Bearer x"}),
+    return Target.post(
+        emulator_url,
+        f"/model/{MODEL_ID}/converse-stream",
+        body,
+        {"Authorization": "Bearer x"},
         content_marker=b'"delta":{"text":"',
         done_marker=b"\x07\x00\x08metadata",  # the :event-type header of the last event
         error_marker=b":exception-type",
@@ -65,9 +65,8 @@ def run(shape: Shape = DEFAULT_SHAPE, direct: bool = True) -> list[Row]:
             target = direct_target(emulator.url, shape.chunks, shape.delay_ms)
             rows.append(concurrency.direct_row(BENCH, f"direct to emulator, {shape}", target, shape, emulator))
         config = relay_config(emulator.url, max_connections=max(1000, shape.concurrency))
-        with relay_server(config, CREDENTIALS) as relay:
-            target = relay_target(relay.url, "bedrock", shape.chunks, shape.delay_ms)
-            rows.append(concurrency.relay_row(BENCH, f"through relay, {shape}", target, shape, relay, emulator))
+        case = f"through relay, {shape}"
+        rows.append(concurrency.through_relay(BENCH, case, emulator, config, CREDENTIALS, "bedrock", shape))
     return rows
 
 

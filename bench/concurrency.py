@@ -14,14 +14,14 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .proc_stats import ProcessWatch
-from .processes import Server
+from .processes import Server, relay_server
 from .report import Row, render
-from .stream_load import LoadResult, Target, run_load
+from .stream_load import LoadResult, Target, relay_target, run_load
 
 T = TypeVar("T")
 
@@ -75,6 +75,15 @@ def relay_row(bench: str, case: str, target: Target, shape: Shape, relay: Server
     result, (relay_watch, emulator_watch), client_cpu = measure(target, shape, [relay, emulator])
     cpu = {"relay": relay_watch.cpu_used(), "emulator": emulator_watch.cpu_used(), "client": client_cpu}
     return row(bench, case, result, shape, cpu, relay_watch)
+
+
+def through_relay(
+    bench: str, case: str, emulator: Server, config: dict[str, Any], env: Mapping[str, str], alias: str, shape: Shape
+) -> Row:
+    """Start a relay on ``config`` in front of ``emulator`` and measure ``shape`` through its alias ``alias``."""
+    with relay_server(config, env) as relay:
+        target = relay_target(relay.url, alias, shape.chunks, shape.delay_ms)
+        return relay_row(bench, case, target, shape, relay, emulator)
 
 
 def row(

@@ -36,6 +36,29 @@ class Target:
     done_marker: bytes
     error_marker: bytes
 
+    @classmethod
+    def post(
+        cls,
+        url: str,
+        path: str,
+        body: dict[str, object],
+        headers: dict[str, str],
+        *,
+        content_marker: bytes,
+        done_marker: bytes,
+        error_marker: bytes,
+    ) -> Target:
+        """A JSON POST of ``body`` to ``path`` on the server at ``url``."""
+        address = urlsplit(url)
+        return cls(
+            host=address.hostname or "127.0.0.1",
+            port=address.port or 80,
+            request=http_request(url, path, body, headers),
+            content_marker=content_marker,
+            done_marker=done_marker,
+            error_marker=error_marker,
+        )
+
 
 def http_request(url: str, path: str, body: dict[str, object], headers: dict[str, str] | None = None) -> bytes:
     """A complete HTTP/1.1 POST with a JSON body, ready to write."""
@@ -51,11 +74,11 @@ def relay_target(url: str, model: str, chunks: int, delay_ms: float) -> Target:
     """OpenAI chat completion streams through the relay, each scripted by the emulator."""
     prompt = inline_prompt(chunks=chunks, delay_ms=delay_ms)
     body = {"model": model, "stream": True, "messages": [{"role": "user", "content": prompt}]}
-    address = urlsplit(url)
-    return Target(
-        host=address.hostname or "127.0.0.1",
-        port=address.port or 80,
-        request=http_request(url, "/api/v1/chat/completions", body, BENCH_AUTH_HEADERS),
+    return Target.post(
+        url,
+        "/api/v1/chat/completions",
+        body,
+        BENCH_AUTH_HEADERS,
         content_marker=b'"content":"',
         done_marker=b"data: [DONE]",
         error_marker=b'data: {"error"',

@@ -27,9 +27,9 @@ from devtools.emulators.scenario import inline_prompt
 
 from . import concurrency
 from .concurrency import DEFAULT_SHAPE, Shape
-from .processes import relay_server, started_server
+from .processes import started_server
 from .report import Row
-from .stream_load import Target, http_request, relay_target
+from .stream_load import Target
 
 BENCH = "vertex_concurrency"
 APIS = ("openai", "native")
@@ -67,11 +67,11 @@ def direct_target(emulator_url: str, token: str, chunks: int, delay_ms: float) -
     prompt = inline_prompt(chunks=chunks, delay_ms=delay_ms)
     body = {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
     path = f"{LOCATION_PATH}/publishers/google/models/{MODEL}:streamGenerateContent?alt=sse"
-    relay_shaped = relay_target(emulator_url, "unused", chunks, delay_ms)
-    return Target(
-        host=relay_shaped.host,
-        port=relay_shaped.port,
-        request=http_request(emulator_url, path, body, {"Authorization": f"Bearer {token}"}),
+    return Target.post(
+        emulator_url,
+        path,
+        body,
+        {"Authorization": f"Bearer {token}"},
         content_marker=b'"parts":[{"text":"',
         done_marker=b'"finishReason"',
         error_marker=b'data: {"error"',
@@ -91,10 +91,8 @@ def run(shape: Shape = DEFAULT_SHAPE, direct: bool = True) -> list[Row]:
                 rows.append(concurrency.direct_row(BENCH, case, target, shape, emulator))
             settings = {CREDENTIALS_SETTING: key_file.read_text(encoding="utf-8")}
             for api in APIS:
-                with relay_server(relay_config(emulator.url, api), settings) as relay:
-                    target = relay_target(relay.url, api, shape.chunks, shape.delay_ms)
-                    case = f"through relay, api={api}, {shape}"
-                    rows.append(concurrency.relay_row(BENCH, case, target, shape, relay, emulator))
+                config, case = relay_config(emulator.url, api), f"through relay, api={api}, {shape}"
+                rows.append(concurrency.through_relay(BENCH, case, emulator, config, settings, api, shape))
     return rows
 
 
