@@ -38,6 +38,9 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest accepted request body.")
+    body_read_seconds: float = Field(
+        default=30, gt=0, description="Longest time a client may take to send its request body (then 408)."
+    )
 
 
 class StreamSettings(BaseModel):

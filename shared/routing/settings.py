@@ -18,6 +18,11 @@ class FailoverSettings(_Section):
 
     max_attempts: int = Field(default=3, ge=1, le=20, description="Backends tried per request at most.")
     budget_seconds: float = Field(default=30, gt=0, description="Total time spent opening upstreams for one request.")
+    attempt_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="Longest wait for one backend's response headers before the next backend is tried.",
+    )
 
 
 class CooldownSettings(_Section):
