@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shared.auth.entra import EntraVerifier
@@ -57,18 +57,21 @@ class SigningKey:
 
 @dataclass
 class JwksServer:
-    """The tenant's key endpoint: serves ``keys``, counts fetches, can be slowed or broken."""
+    """The tenant's key endpoint: serves ``keys`` (or ``body``), counts fetches, can be slowed or broken."""
 
     keys: list[SigningKey]
     url: str = ""
     fetches: int = 0
     delay: float = 0.0
     status: int = 200
+    body: bytes | None = None
 
     def app(self) -> Starlette:
-        async def serve(request: Request) -> JSONResponse:
+        async def serve(request: Request) -> Response:
             self.fetches += 1
             await asyncio.sleep(self.delay)
+            if self.body is not None:
+                return Response(self.body, status_code=self.status, media_type="application/json")
             return JSONResponse({"keys": [key.jwk() for key in self.keys]}, status_code=self.status)
 
         return Starlette(routes=[Route("/keys", serve)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -171,6 +172,37 @@ async def test_unreachable_keys_are_a_503_not_a_401(
     with pytest.raises(KeysUnavailable) as caught:
         await check.verify(token(signing_keys[0]))
     assert caught.value.status == 503
+
+
+BROKEN_KEY_SETS = {
+    "list": b"[]",
+    "string": b'"keys"',
+    "null": b"null",
+    "keys-not-a-list": b'{"keys": 5}',
+    "not-json": b"<html>",
+    "deep-nesting": b'{"keys": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("body", list(BROKEN_KEY_SETS.values()), ids=list(BROKEN_KEY_SETS))
+async def test_a_malformed_key_set_is_a_503_not_a_crash(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey], body: bytes
+) -> None:
+    jwks.body = body
+    with pytest.raises(KeysUnavailable):
+        await verifier().verify(token(signing_keys[0]))
+
+
+@pytest.mark.anyio
+async def test_only_rsa_signing_keys_with_string_ids_are_kept(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    shared_secret = {"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0", "kid": "key-1"}
+    numbered = {**signing_keys[1].jwk(), "kid": 2}
+    jwks.body = json.dumps({"keys": [shared_secret, numbered]}).encode()
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await verifier().verify(token(signing_keys[0]))
 
 
 @pytest.mark.anyio
