@@ -139,3 +139,27 @@ async def test_relay_errors_from_a_verifier_pass_through_untouched() -> None:
     with pytest.raises(Forbidden) as caught:
         await guard.authenticate(httpx.Headers(bearer("rbt1.anything.sig")))
     assert caught.value is refusal
+
+
+ODD_CREDENTIALS = {
+    "lone-surrogate-key": {"authorization": "Bearer rk-\ud800"},
+    "lone-surrogate-api-key": {"api-key": "\udfff"},
+    "surrogate-browser-token": {"authorization": "Bearer rbt1.e30.\ud800"},
+    "surrogate-jwt": {"authorization": "Bearer eyJ\ud800.e30.c2ln"},
+    "latin-1": {"authorization": "Bearer rk-\u00e9\u00e9"},
+    "control-character": {"api-key": "rk-\x00\x07"},
+    "inner-space": {"authorization": "Bearer rk-a rk-b"},
+    "huge": {"authorization": "Bearer " + "A" * 100_000},
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("headers", list(ODD_CREDENTIALS.values()), ids=list(ODD_CREDENTIALS))
+async def test_credentials_that_no_mode_issues_are_refused_before_any_verifier(
+    caplog: pytest.LogCaptureFixture, headers: dict[str, str]
+) -> None:
+    tokens = BrowserTokens("a-signing-secret-of-at-least-thirty-two-chars", max_ttl_seconds=600)
+    guard = Gate(AuthSettings.model_validate(KEYS), tokens=tokens)
+    with caplog.at_level(logging.DEBUG, logger="shared.auth"), pytest.raises(Unauthorized, match="printable"):
+        await guard.authenticate(headers)
+    assert not caplog.records
