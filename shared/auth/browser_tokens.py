@@ -11,6 +11,11 @@ and then the previous one, so the secret can be rotated without cutting off
 tokens already handed out: set the previous-secret setting to the old value,
 the secret setting to a new one, and drop the previous one after
 ``max_ttl_minutes``.
+
+Each part has exactly one accepted spelling, base64url without padding, so a
+token cannot be altered into another string the relay also accepts. Claims
+are checked for type and range even though only the key holder can sign
+them: decoding a token answers 401 or nothing.
 """
 
 from __future__ import annotations
@@ -20,16 +25,22 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import Unauthorized
 from .identity import Identity, allowed_models
 
 TOKEN_PREFIX = "rbt1."
 CLOCK_SKEW_SECONDS = 30
+# Times and counts beyond 2**53 are not ones the relay mints; they need no exact arithmetic.
+LARGEST = 2**53
+BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -111,19 +122,24 @@ class BrowserTokens:
         return _parse_claims(signed[len(TOKEN_PREFIX) :])
 
 
+class ClaimsDocument(BaseModel):
+    """The signed JSON, in exactly the types :meth:`TokenClaims.document` writes."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    sub: str = Field(min_length=1)
+    models: list[str] = Field(min_length=1)
+    max_tokens: int = Field(ge=1, le=LARGEST)
+    iat: int = Field(ge=0, le=LARGEST)
+    exp: int = Field(ge=0, le=LARGEST)
+
+
 def _parse_claims(payload: str) -> TokenClaims:
     try:
-        document = json.loads(_decode(payload))
-        claims = TokenClaims(
-            subject=str(document["sub"]),
-            models=tuple(str(alias) for alias in document["models"]),
-            max_tokens=int(document["max_tokens"]),
-            issued_at=int(document["iat"]),
-            expires_at=int(document["exp"]),
-        )
-    except (ValueError, KeyError, TypeError):
+        document = ClaimsDocument.model_validate_json(_decode(payload))
+    except (ValueError, ValidationError):
         raise Unauthorized("the browser token's claims are malformed") from None
-    return claims
+    return TokenClaims(document.sub, tuple(document.models), document.max_tokens, document.iat, document.exp)
 
 
 def _sign(secret: bytes, signed: str) -> bytes:
@@ -135,7 +151,13 @@ def _encode(raw: bytes) -> str:
 
 
 def _decode(text: str) -> bytes:
+    """The bytes ``text`` encodes, if it is their one canonical base64url spelling, without padding."""
+    if not BASE64URL.fullmatch(text):
+        raise ValueError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise ValueError("not base64url") from exc
+    if _encode(raw) != text:
+        raise ValueError("not the canonical base64url encoding")
+    return raw

@@ -49,6 +49,9 @@ def _mint_token(args: argparse.Namespace, out: TextIO) -> int:
     if len(secret) < 32:
         print(f"environment variable {args.secret_setting} must hold the signing secret (32+ chars)", file=sys.stderr)
         return 2
+    if args.max_tokens < 1 or args.ttl_minutes < 1:
+        print("--max-tokens and --ttl-minutes must be at least 1: the relay refuses any other token", file=sys.stderr)
+        return 2
     tokens = BrowserTokens(secret, max_ttl_seconds=args.ttl_minutes * 60)
     claims = tokens.claims(args.subject, _aliases(args.models), args.max_tokens, args.ttl_minutes * 60)
     print(tokens.mint(claims), file=out)

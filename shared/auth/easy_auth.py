@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
-from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import Forbidden, Unauthorized
 from .identity import Identity, allowed_models
@@ -20,6 +20,31 @@ from .settings import EasyAuthSettings
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
 OBJECT_ID_CLAIMS = ("http://schemas.microsoft.com/identity/claims/objectidentifier", "oid")
+# Front ends cap all request headers far below this (Kestrel: 32 KiB), so only a forgery is longer.
+MAX_PRINCIPAL_CHARS = 64 * 1024
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class PrincipalClaim(_Strict):
+    """One claim as the platform writes it: a type and a string value."""
+
+    typ: str
+    val: str
+
+
+class Principal(_Strict):
+    """The decoded header; pydantic's JSON parser bounds nesting depth, so hostile input is a validation error."""
+
+    auth_typ: str | None = None
+    role_typ: str | None = None
+    claims: list[PrincipalClaim] = []
+
+    def first(self, types: tuple[str, ...]) -> str | None:
+        """The first non-empty value of a claim of one of ``types``."""
+        return next((claim.val for claim in self.claims if claim.typ in types and claim.val), None)
 
 
 def principal_identity(headers: Mapping[str, str], settings: EasyAuthSettings) -> Identity | None:
@@ -28,13 +53,12 @@ def principal_identity(headers: Mapping[str, str], settings: EasyAuthSettings) -
     if encoded is None:
         return None
     principal = _decode(encoded)
-    claims = [claim for claim in principal.get("claims") or [] if isinstance(claim, dict)]
-    user_id = headers.get(f"{PRINCIPAL_HEADER}-id") or _claim(claims, OBJECT_ID_CLAIMS)
-    provider = headers.get(f"{PRINCIPAL_HEADER}-idp") or str(principal.get("auth_typ") or "unknown")
+    user_id = headers.get(f"{PRINCIPAL_HEADER}-id") or principal.first(OBJECT_ID_CLAIMS)
+    provider = headers.get(f"{PRINCIPAL_HEADER}-idp") or principal.auth_typ or "unknown"
     if not user_id:
         raise Unauthorized("the client principal has no user id")
-    role_type = str(principal.get("role_typ") or "roles")
-    roles = {str(claim.get("val")) for claim in claims if claim.get("typ") in (role_type, "roles")}
+    role_types = (principal.role_typ or "roles", "roles")
+    roles = {claim.val for claim in principal.claims if claim.typ in role_types}
     if settings.required_roles and not roles & set(settings.required_roles):
         raise Forbidden("the signed-in user lacks a required role")
     return Identity(
@@ -45,18 +69,10 @@ def principal_identity(headers: Mapping[str, str], settings: EasyAuthSettings) -
     )
 
 
-def _decode(encoded: str) -> dict[str, Any]:
-    try:
-        document = json.loads(base64.b64decode(encoded, validate=True))
-    except (binascii.Error, ValueError):
-        raise Unauthorized("the client principal header is malformed") from None
-    if not isinstance(document, dict):
+def _decode(encoded: str) -> Principal:
+    if len(encoded) > MAX_PRINCIPAL_CHARS:
         raise Unauthorized("the client principal header is malformed")
-    return document
-
-
-def _claim(claims: list[dict[str, Any]], types: tuple[str, ...]) -> str | None:
-    for claim in claims:
-        if claim.get("typ") in types and claim.get("val"):
-            return str(claim["val"])
-    return None
+    try:
+        return Principal.model_validate_json(base64.b64decode(encoded, validate=True))
+    except (binascii.Error, ValueError, ValidationError):
+        raise Unauthorized("the client principal header is malformed") from None

@@ -4,6 +4,11 @@ A token is accepted when its RS256 signature verifies with a key from the
 tenant's JWKS and its issuer, audience and lifetime are right (with a small
 clock skew). Optionally it must also carry one of the configured app roles
 (application tokens) or delegated scopes (user tokens).
+
+PyJWT checks the registered claims; the Entra-specific ones the relay reads
+(``oid``, ``sub``, ``tid``, ``roles``, ``scp``) are checked for shape here,
+because a token can be validly signed and still carry ``roles: 5``. Every
+problem with the token, whatever PyJWT class it raises, is a 401.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import Forbidden, Unauthorized
 from .identity import Identity, allowed_models
@@ -29,6 +35,18 @@ _REASONS: list[tuple[type[jwt.PyJWTError], str]] = [
 ]
 
 
+class EntraClaims(BaseModel):
+    """The claims the relay reads, in the shapes Entra ID issues them; others are ignored."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    oid: str | None = None
+    sub: str | None = None
+    tid: str | None = None
+    roles: list[str] = []
+    scp: str = ""
+
+
 class EntraVerifier:
     """Turns a valid Entra ID access token into an identity."""
 
@@ -38,11 +56,10 @@ class EntraVerifier:
 
     async def verify(self, token: str) -> Identity:
         """The caller's identity; ``Unauthorized`` or ``Forbidden`` saying why not."""
-        claims = await self._claims(token)
+        claims = _shaped(await self._claims(token))
         self._check_grants(claims)
-        subject = claims.get("oid") or claims.get("sub")
         return Identity(
-            subject=f"entra:{claims.get('tid', self.settings.tenant_id)}/{subject}",
+            subject=f"entra:{claims.tid or self.settings.tenant_id}/{claims.oid or claims.sub}",
             method="entra",
             models=allowed_models(self.settings.models),
             profile=self.settings.profile,
@@ -51,7 +68,7 @@ class EntraVerifier:
     async def _claims(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
+        except jwt.InvalidTokenError:
             raise Unauthorized("the bearer token is malformed") from None
         if header.get("alg") not in ALGORITHMS or not isinstance(header.get("kid"), str):
             raise Unauthorized("the bearer token must be RS256-signed with a key id")
@@ -69,15 +86,25 @@ class EntraVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthorized(_reason(exc)) from None
 
-    def _check_grants(self, claims: dict[str, Any]) -> None:
+    def _check_grants(self, claims: EntraClaims) -> None:
         roles, scopes = self.settings.required_roles, self.settings.required_scopes
         if not roles and not scopes:
             return
-        held_roles = set(claims.get("roles") or [])
-        held_scopes = set(str(claims.get("scp") or "").split())
-        if held_roles & set(roles) or held_scopes & set(scopes):
+        if set(claims.roles) & set(roles) or set(claims.scp.split()) & set(scopes):
             return
         raise Forbidden("the token lacks a required app role or scope")
+
+
+def _shaped(document: dict[str, Any]) -> EntraClaims:
+    """The claims the relay reads; a signed token with claims of the wrong shape is still malformed."""
+    try:
+        claims = EntraClaims.model_validate(document)
+    except ValidationError as exc:
+        names = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+        raise Unauthorized(f"the token's claims are malformed: {', '.join(names)}") from None
+    if not (claims.oid or claims.sub):
+        raise Unauthorized("the token names no subject (oid or sub)")
+    return claims
 
 
 def _reason(exc: jwt.PyJWTError) -> str:

@@ -5,13 +5,19 @@ then the credential in ``Authorization``/``api-key`` — a browser token, an
 Entra ID token or a relay key, told apart by shape — then anonymous access
 if, and only if, development mode allows it. A credential that is present
 but wrong is always refused, even in development mode.
+
+Credentials are attacker input parsed by several libraries, so the gate is
+the one place that guarantees their failures stay 4xx: a verifier raising
+anything but a ``RelayError`` is a bug, logged once by type name (never the
+credential, never a traceback) and answered as a 401.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
-from ..errors import Unauthorized
+from ..errors import RelayError, Unauthorized
 from .browser_tokens import TOKEN_PREFIX, BrowserTokens
 from .credentials import looks_like_jwt, presented_credential
 from .easy_auth import principal_identity
@@ -20,6 +26,8 @@ from .identity import ANONYMOUS, Identity
 from .jwks import JwksCache
 from .relay_keys import KeyRing
 from .settings import AuthSettings
+
+logger = logging.getLogger(__name__)
 
 
 class Gate:
@@ -61,7 +69,16 @@ class Gate:
         return cls(settings, entra=entra, tokens=tokens)
 
     async def authenticate(self, headers: Mapping[str, str]) -> Identity:
-        """The caller's identity, or ``Unauthorized``/``Forbidden`` saying why not."""
+        """The caller's identity, or a ``RelayError`` (401, 403, 503) saying why not; never anything else."""
+        try:
+            return await self._identify(headers)
+        except RelayError:
+            raise
+        except Exception as exc:
+            logger.warning("a credential verifier failed unexpectedly (%s); refused with 401", type(exc).__name__)
+            raise Unauthorized("the credential is not valid") from None
+
+    async def _identify(self, headers: Mapping[str, str]) -> Identity:
         if self.settings.easy_auth is not None:
             principal = principal_identity(headers, self.settings.easy_auth)
             if principal is not None:

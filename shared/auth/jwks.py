@@ -5,7 +5,9 @@ loop. A token signed with a ``kid`` the cache does not know triggers one
 re-fetch, because issuers rotate keys; re-fetches are spaced at least
 ``refetch_seconds`` apart so a stream of forged ``kid`` values cannot turn
 the relay into a load generator against the issuer. Concurrent requests
-share one fetch.
+share one fetch. A key set that is not a JSON object of keys counts as a
+failed fetch (503 until one succeeds), and only RSA signing keys are kept,
+so no other key type can ever be handed to the RS256 check.
 """
 
 from __future__ import annotations
@@ -73,15 +75,32 @@ class JwksCache:
         try:
             response = await self._client.get(self.url)
             response.raise_for_status()
-            keys = jwt.PyJWKSet.from_dict(response.json()).keys
-        except (httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
+            keys = jwt.PyJWKSet.from_dict(_key_set(response.json())).keys
+        except (httpx.HTTPError, ValueError, RecursionError, jwt.PyJWKSetError) as exc:
             logger.error("cannot fetch token signing keys from %s: %s", self.url, type(exc).__name__)
             if not self._keys:
                 raise KeysUnavailable("the relay cannot check tokens right now; please retry") from None
             self._fetched_at = self._clock()
             return
-        self._keys = {key.key_id: key for key in keys if key.key_id and key.public_key_use in (None, "sig")}
+        self._keys = _rsa_signing_keys(keys)
         self._fetched_at = self._clock()
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _key_set(document: object) -> dict[str, object]:
+    """The JWKS document, if it is a JSON object; PyJWT assumes one."""
+    if not isinstance(document, dict):
+        raise ValueError("the key set is not a JSON object")
+    return document
+
+
+def _rsa_signing_keys(keys: list[jwt.PyJWK]) -> dict[str, jwt.PyJWK]:
+    """Only RSA signature keys with a string id can check RS256 tokens; the rest are never looked up."""
+    found: dict[str, jwt.PyJWK] = {}
+    for key in keys:
+        kid = key.key_id
+        if isinstance(kid, str) and kid and key.key_type == "RSA" and key.public_key_use in (None, "sig"):
+            found[kid] = key
+    return found

@@ -103,6 +103,94 @@ def test_well_signed_but_incomplete_claims_are_refused() -> None:
         issuer.verify(f"{signed}.{signature.rstrip(b'=').decode()}")
 
 
+def signed_with(payload: bytes, secret: str = SECRET) -> str:
+    """A token over arbitrary claim bytes with a valid signature: only the key holder could send it."""
+    signed = "rbt1." + base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    signature = base64.urlsafe_b64encode(hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest())
+    return f"{signed}.{signature.rstrip(b'=').decode()}"
+
+
+def claim_bytes(**overrides: Any) -> bytes:
+    document = {"sub": "kiosk", "models": ["azure"], "max_tokens": 256, "iat": int(NOW), "exp": int(NOW) + 600}
+    text = json.dumps({**document, **overrides})
+    return text.encode()
+
+
+def test_the_signing_helper_makes_tokens_the_relay_accepts() -> None:
+    assert tokens().verify(signed_with(claim_bytes())).max_tokens == 256
+
+
+WRONG_CLAIMS = {
+    "max-tokens-overflow": claim_bytes(max_tokens="OVERFLOW").replace(b'"OVERFLOW"', b"1e400"),
+    "exp-overflow": claim_bytes(exp="OVERFLOW").replace(b'"OVERFLOW"', b"1e400"),
+    "iat-nan": claim_bytes(iat="NAN").replace(b'"NAN"', b"NaN"),
+    "iat-minus-infinity": claim_bytes(iat="NAN").replace(b'"NAN"', b"-Infinity"),
+    "max-tokens-huge-int": claim_bytes(max_tokens="HUGE").replace(b'"HUGE"', b"9" * 5000),
+    "max-tokens-string": claim_bytes(max_tokens="256"),
+    "max-tokens-float": claim_bytes(max_tokens=256.5),
+    "max-tokens-bool": claim_bytes(max_tokens=True),
+    "max-tokens-zero": claim_bytes(max_tokens=0),
+    "max-tokens-negative": claim_bytes(max_tokens=-1),
+    "sub-int": claim_bytes(sub=5),
+    "sub-empty": claim_bytes(sub=""),
+    "sub-object": claim_bytes(sub={"id": "kiosk"}),
+    "models-string": claim_bytes(models="azure"),
+    "models-ints": claim_bytes(models=[1]),
+    "models-empty": claim_bytes(models=[]),
+    "exp-string": claim_bytes(exp=str(int(NOW) + 600)),
+    "exp-missing": claim_bytes(exp=None).replace(b', "exp": null', b""),
+    "document-list": b'["kiosk"]',
+    "document-string": b'"kiosk"',
+    "deep-nesting": b'{"sub": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "not-utf8": b'{"sub": "\xff\xfe"}',
+    "not-json": b"{nope",
+}
+
+
+@pytest.mark.parametrize("payload", list(WRONG_CLAIMS.values()), ids=list(WRONG_CLAIMS))
+def test_well_signed_claims_of_any_wrong_type_are_unauthorized(payload: bytes) -> None:
+    with pytest.raises(Unauthorized, match="claims"):
+        tokens().verify(signed_with(payload))
+
+
+def with_urlsafe_signature() -> str:
+    """A valid token whose signature uses ``-`` or ``_``, so the standard alphabet spells it differently."""
+    for attempt in range(200):
+        token = minted(subject=f"kiosk-{attempt}")
+        if set(token.rsplit(".", 1)[1]) & set("-_"):
+            return token
+    raise AssertionError("no signature with - or _ in 200 tokens")
+
+
+def flip_trailing_bits(token: str) -> str:
+    """The same signature bytes with the unused low bits of the last character set: decodes the same, not canonical."""
+    signed, _, signature = token.rpartition(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(signature[-1])
+    return f"{signed}.{signature[:-1]}{alphabet[last | 0b11]}"
+
+
+MALLEATED = {
+    "padding": lambda token: token + "=",
+    "full-padding": lambda token: token + "=" * (-len(token.rsplit(".", 1)[1]) % 4 or 4),
+    "standard-alphabet": lambda token: token.replace("-", "+").replace("_", "/"),
+    "trailing-bits": flip_trailing_bits,
+    "junk-character": lambda token: token[:-2] + "!" + token[-2:],
+    "whitespace": lambda token: token[:-2] + "\n" + token[-2:],
+    "payload-padding": lambda token: token.replace(".", "=.", 2).replace("rbt1=.", "rbt1.", 1),
+}
+
+
+@pytest.mark.parametrize("malleate", list(MALLEATED.values()), ids=list(MALLEATED))
+def test_only_the_canonical_encoding_of_a_valid_token_is_accepted(malleate: Callable[[str], str]) -> None:
+    token = with_urlsafe_signature()
+    assert tokens().verify(token).subject.startswith("kiosk-")
+    variant = malleate(token)
+    assert variant != token
+    with pytest.raises(Unauthorized):
+        tokens().verify(variant)
+
+
 MINTER = Identity(subject="key:web", method="relay_key", models=frozenset({"azure", "other"}))
 
 
@@ -157,6 +245,17 @@ def test_the_cli_mints_a_verifiable_token(monkeypatch: pytest.MonkeyPatch) -> No
     assert (identity.subject, identity.max_tokens) == ("kiosk-1", 64)
     monkeypatch.setenv("RELAY_TOKEN_SECRET", "short")
     assert cli(argv, out=out) == 2
+
+
+@pytest.mark.parametrize("option", [["--max-tokens", "0"], ["--max-tokens", "-5"], ["--ttl-minutes", "0"]])
+def test_the_cli_refuses_to_mint_a_token_the_relay_would_refuse(
+    monkeypatch: pytest.MonkeyPatch, option: list[str]
+) -> None:
+    monkeypatch.setenv("RELAY_TOKEN_SECRET", SECRET)
+    out = io.StringIO()
+    argv = ["mint-token", "--subject", "kiosk-1", "--models", "azure", "--max-tokens", "64", *option]
+    assert cli(argv, out=out) == 2
+    assert out.getvalue() == ""
 
 
 def test_the_cli_makes_long_random_secrets() -> None:

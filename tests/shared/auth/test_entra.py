@@ -3,127 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import jwt
 import openai
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from devtools.threaded_server import ThreadedServer
-from shared.auth.entra import EntraVerifier
-from shared.auth.jwks import JwksCache, KeysUnavailable
+from shared.auth.jwks import KeysUnavailable
 from shared.auth.settings import EntraSettings
 from shared.errors import Forbidden, Unauthorized
-from tests.relay_configs import CHAT_URL, bearer, chat_body, chat_config, error_of
-from tests.secret_guard import register_secret
-
-TENANT = "11111111-2222-3333-4444-555555555555"
-AUDIENCE = "api://llm-relay"
-ISSUER = f"https://login.microsoftonline.com/{TENANT}/v2.0"
-
-
-@dataclass
-class SigningKey:
-    kid: str
-    private: rsa.RSAPrivateKey = field(
-        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    )
-
-    def jwk(self) -> dict[str, Any]:
-        document: dict[str, Any] = jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
-        return {**document, "kid": self.kid, "use": "sig", "alg": "RS256"}
-
-    def pem(self) -> str:
-        return self.private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-
-
-@dataclass
-class JwksServer:
-    """The tenant's key endpoint: serves ``keys``, counts fetches, can be slowed or broken."""
-
-    keys: list[SigningKey]
-    url: str = ""
-    fetches: int = 0
-    delay: float = 0.0
-    status: int = 200
-
-    def app(self) -> Starlette:
-        async def serve(request: Request) -> JSONResponse:
-            self.fetches += 1
-            await asyncio.sleep(self.delay)
-            return JSONResponse({"keys": [key.jwk() for key in self.keys]}, status_code=self.status)
-
-        return Starlette(routes=[Route("/keys", serve)])
-
-
-@pytest.fixture(scope="module")
-def signing_keys() -> list[SigningKey]:
-    keys = [SigningKey("key-1"), SigningKey("key-2"), SigningKey("forger")]
-    for key in keys:
-        register_secret(key.pem().splitlines()[1], f"private key {key.kid}")
-    return keys
-
-
-@pytest.fixture
-def jwks(signing_keys: list[SigningKey]) -> Iterator[JwksServer]:
-    server = JwksServer(keys=[signing_keys[0]])
-    with ThreadedServer(server.app()) as running:
-        server.url = f"{running.url}/keys"
-        yield server
-
-
-def claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    document = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "tid": TENANT,
-        "oid": "user-object-id",
-        "sub": "pairwise-subject",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-    }
-    document.update(overrides)
-    return {name: value for name, value in document.items() if value is not None}
-
-
-def token(key: SigningKey, kid: str | None = None, **overrides: Any) -> str:
-    return jwt.encode(claims(**overrides), key.private, algorithm="RS256", headers={"kid": kid or key.kid})
-
-
-def settings(jwks_url: str, **fields: Any) -> EntraSettings:
-    return EntraSettings(tenant_id=TENANT, audiences=[AUDIENCE], jwks_url=jwks_url, **fields)
-
-
-Verifier = Callable[..., EntraVerifier]
-
-
-@pytest.fixture
-async def verifier(jwks: JwksServer) -> AsyncIterator[Verifier]:
-    """Makes verifiers on the test's JWKS; their key fetchers are closed afterwards, pass or fail."""
-    made: list[EntraVerifier] = []
-
-    def make(**fields: Any) -> EntraVerifier:
-        entra = settings(jwks.url, **fields)
-        made.append(EntraVerifier(entra, JwksCache(jwks.url, refetch_seconds=entra.jwks_refetch_seconds)))
-        return made[-1]
-
-    yield make
-    for each in made:
-        await each.keys.aclose()
+from tests.relay_configs import CHAT_URL, bearer, chat_body, error_of
+from tests.shared.auth.entra_signer import (
+    AUDIENCE,
+    ISSUER,
+    TENANT,
+    JwksServer,
+    SigningKey,
+    Verifier,
+    claims,
+    token,
+)
 
 
 @pytest.mark.anyio
@@ -271,6 +174,37 @@ async def test_unreachable_keys_are_a_503_not_a_401(
     assert caught.value.status == 503
 
 
+BROKEN_KEY_SETS = {
+    "list": b"[]",
+    "string": b'"keys"',
+    "null": b"null",
+    "keys-not-a-list": b'{"keys": 5}',
+    "not-json": b"<html>",
+    "deep-nesting": b'{"keys": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("body", list(BROKEN_KEY_SETS.values()), ids=list(BROKEN_KEY_SETS))
+async def test_a_malformed_key_set_is_a_503_not_a_crash(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey], body: bytes
+) -> None:
+    jwks.body = body
+    with pytest.raises(KeysUnavailable):
+        await verifier().verify(token(signing_keys[0]))
+
+
+@pytest.mark.anyio
+async def test_only_rsa_signing_keys_with_string_ids_are_kept(
+    verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
+) -> None:
+    shared_secret = {"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0", "kid": "key-1"}
+    numbered = {**signing_keys[1].jwk(), "kid": 2}
+    jwks.body = json.dumps({"keys": [shared_secret, numbered]}).encode()
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await verifier().verify(token(signing_keys[0]))
+
+
 @pytest.mark.anyio
 async def test_cached_keys_survive_a_failed_refresh(
     verifier: Verifier, jwks: JwksServer, signing_keys: list[SigningKey]
@@ -308,12 +242,6 @@ def test_default_issuers_and_key_url_are_the_tenants() -> None:
     entra = EntraSettings(tenant_id=TENANT, audiences=[AUDIENCE])
     assert entra.issuer_values() == [ISSUER, f"https://sts.windows.net/{TENANT}/"]
     assert entra.keys_url() == f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys"
-
-
-@pytest.fixture
-def entra_relay(start_relay: Callable[..., ThreadedServer], azure: Any, jwks: JwksServer) -> str:
-    entra = {"tenant_id": TENANT, "audiences": [AUDIENCE], "jwks_url": jwks.url, "models": ["azure"]}
-    return start_relay(chat_config(azure.url, auth={"entra": entra})).url
 
 
 def test_an_entra_token_streams_through_the_relay(entra_relay: str, azure: Any, signing_keys: list[SigningKey]) -> None:
