@@ -137,3 +137,9 @@ def check_upstream_closed(recorder: Recorder) -> Problems:
     if wait_for(lambda: recorder.records and recorder.records[-1].client_disconnected, seconds=SETTLE_SECONDS):
         return []
     return ["upstream still open after the client left"]
+
+
+def check_one_upstream_call(recorder: Recorder) -> Problems:
+    """The cell's only backend was called once: the relay never retried it behind the client's back."""
+    calls = len(recorder.records)
+    return [] if calls == 1 else [f"upstream called {calls} times, expected once"]

@@ -4,7 +4,8 @@ Each cell has a backend, an alias and a relay key of its own (see the local
 conftest), scripts its fault inline, sends one request and checks, all at
 once: what the client got (one terminal frame, or the right JSON error before
 the stream), that no text was duplicated, what ``/api/health`` says about the
-backend, and that the ``concurrent_streams`` slot was given back.
+backend, that the backend was called once, and that the ``concurrent_streams``
+slot was given back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from tests.shared.fault_matrix.conftest import MatrixRelays
 from tests.shared.fault_matrix.matrix_cases import FAULTS, PATHS, Ending, Fault, ProviderPath, scenario_of
 from tests.shared.fault_matrix.matrix_checks import (
     check_ending,
+    check_one_upstream_call,
     check_quota,
     check_router,
     check_upstream_closed,
@@ -44,7 +46,7 @@ def test_upstream_fault(
     leaving = fault.ending is Ending.CLIENT_LEAVES
     prompt = inline_prompt(**scenario_of(fault))
     seen = exchange(cell.server.url, cell.key, dialect, cell.name, prompt, leave_once_text_arrives if leaving else None)
-    problems = check_ending(fault, seen)
+    problems = check_ending(fault, seen) + check_one_upstream_call(emulator.recorder)
     if leaving:
         problems += check_upstream_closed(emulator.recorder)
         if held_mid_stream != [1]:
