@@ -18,7 +18,7 @@ from tests.polling import wait_for
 from tests.shared.fault_matrix.matrix_cases import TEXT, Ending, Fault, Router
 from tests.shared.fault_matrix.matrix_wire import Exchange
 
-SETTLE_SECONDS = 3.0
+SETTLE_SECONDS = 2.0
 COOLDOWN_TOLERANCE_SECONDS = 5.0
 
 Problems = list[str]
