@@ -121,23 +121,51 @@ async def play(
     error_frames: Sequence[bytes] = (),
     content_type: str = "text/event-stream",
     headers: Sequence[tuple[str, str]] = (),
+    malformed_frames: Sequence[bytes] = (),
 ) -> None:
     """Stream ``frames`` with the scenario's pacing and faults, recording the outcome.
 
     ``error_after``, ``close_after`` and ``stall_after`` count frames of
     ``frames``: after that many have been sent the emulator sends
     ``error_frames`` and ends, drops the connection, or goes silent until the
-    client leaves.
+    client leaves. ``malformed_after`` sends ``malformed_frames`` at that point
+    and carries on. ``before_headers`` strikes before the status line.
     """
     disconnected = asyncio.Event()
     watcher = asyncio.create_task(_watch_disconnect(receive, disconnected, record))
     raw_headers = [(b"content-type", content_type.encode()), (b"cache-control", b"no-cache")]
     raw_headers += [(k.encode(), v.encode()) for k, v in headers]
     try:
+        if scenario.before_headers is not None:
+            await _fail_before_headers(send, scenario.before_headers, record, disconnected)
+            return
         await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
-        await _play_frames(send, scenario, record, frames, error_frames, disconnected)
+        await _play_frames(send, scenario, record, frames, error_frames, disconnected, malformed_frames)
     finally:
         watcher.cancel()
+
+
+async def _fail_before_headers(send: Send, fault: str, record: RequestRecord, disconnected: asyncio.Event) -> None:
+    """Drop the connection without a status line, or hold it open in silence until the client leaves."""
+    if fault == "stall":
+        record.finish("stalled")
+        await disconnected.wait()
+        return
+    record.finish("closed")
+    abort_connection(send)
+
+
+def abort_connection(send: Send) -> None:
+    """Close the socket under a response that has not started.
+
+    An exception here would make uvicorn answer 500, which is an answer; a
+    dead upstream gives none. uvicorn's ``send`` is a method of the
+    connection's request cycle, which holds the transport.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise AbruptClose("cannot reach the transport to close it unanswered")
+    transport.abort()
 
 
 async def _play_frames(
@@ -147,6 +175,7 @@ async def _play_frames(
     frames: Sequence[bytes],
     error_frames: Sequence[bytes],
     disconnected: asyncio.Event,
+    malformed_frames: Sequence[bytes] = (),
 ) -> None:
     for index, frame in enumerate(frames):
         pause = scenario.first_delay_ms if index == 0 else scenario.delay_ms
@@ -166,6 +195,8 @@ async def _play_frames(
             await send({"type": "http.response.body", "body": b""})
             record.finish("error_frame")
             return
+        if index == scenario.malformed_after:
+            await _send_frame_list(send, malformed_frames, scenario.byte_split)
         await _send_frame(send, frame, scenario.byte_split)
         record.frames_sent += 1
     await send({"type": "http.response.body", "body": b""})

@@ -275,6 +275,7 @@ async def respond(
             error_frames=[frames.stream_error_frame(scenario)],
             content_type=STREAM_CONTENT_TYPE,
             headers=headers,
+            malformed_frames=[frames.MALFORMED_FRAME],
         )
         return
     generation_ms = scenario.first_delay_ms + scenario.delay_ms * len(reply.pieces)
@@ -287,9 +288,9 @@ async def _scripted_error(
 ) -> None:
     status = scenario.status if scenario.status != 200 else 500
     scenario = dataclasses.replace(scenario, status=status)
-    if status == 429:
+    if status == 429 and scenario.throttle_headers:
         scenario = with_throttle_defaults(scenario)
-    retry_after = math.ceil(scenario.retry_after or 0)
+    retry_after = math.ceil(scenario.retry_after or DEFAULT_RETRY_AFTER)
     document = frames.scripted_error(scenario, api_version, retry_after)
     record.status = status
     record.finish("error_status")
@@ -306,7 +307,8 @@ async def _send_completion(
     ``close_after``/``stall_after`` of any value hit before the body is sent.
     """
     body = frames.compact_json(document)
-    if scenario.close_after is None and scenario.stall_after is None and not scenario.byte_split:
+    faultless = scenario.close_after is None and scenario.stall_after is None and scenario.before_headers is None
+    if faultless and not scenario.byte_split:
         if scenario.first_delay_ms:
             await asyncio.sleep(scenario.first_delay_ms / 1000)
         await send_bytes(send, 200, body, headers=headers)

@@ -38,6 +38,10 @@ from .scenario import Scenario, ToolCallScript, split_text
 MODEL = "gpt-4o-2024-11-20"
 SYSTEM_FINGERPRINT = "fp_3f2c0e5d9a"
 DONE = b"data: [DONE]\n\n"
+# A chunk cut off mid-JSON, as a broken proxy or a truncated write delivers it.
+MALFORMED_FRAME = b'data: {"choices":[{"content_filter_results":{},"delta":{"content":\n\n'
+# Token counts of the wrong types, the shape an OpenAI-compatible gateway has been seen to send.
+MALFORMED_USAGE: dict[str, Any] = {"completion_tokens": None, "prompt_tokens": "x", "total_tokens": None}
 CATEGORIES = ("hate", "self_harm", "sexual", "violence")
 FLAGGED_CATEGORY = "hate"
 
@@ -70,6 +74,7 @@ class Reply:
     prompt_tokens: int
     completion_tokens: int
     reasoning_tokens: int
+    malformed_usage: bool = False
     id: str = field(default_factory=lambda: random_id("chatcmpl-", 29))
     created: int = field(default_factory=lambda: int(time.time()))
     model: str = MODEL
@@ -100,6 +105,7 @@ def plan_reply(scenario: Scenario, prompt_chars: int) -> Reply:
         prompt_tokens=prompt,
         completion_tokens=completion + reasoning,
         reasoning_tokens=reasoning,
+        malformed_usage=scenario.malformed_usage,
     )
 
 
@@ -136,6 +142,8 @@ def prompt_filter_results(flagged: str | None = None) -> list[dict[str, Any]]:
 
 def usage_document(reply: Reply) -> dict[str, Any]:
     """The ``usage`` object with the detail blocks current API versions return."""
+    if reply.malformed_usage:
+        return dict(MALFORMED_USAGE)
     return {
         "completion_tokens": reply.completion_tokens,
         "completion_tokens_details": {

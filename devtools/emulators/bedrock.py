@@ -40,7 +40,7 @@ import uvicorn
 from .asgi import ADMIN_PREFIX, Receive, Scope, Send, handle_admin, header, play, rate_limit_headers, read_body
 from .asgi import send_json as _send_json
 from .bedrock_events import converse_output, stream_events, tool_use_id
-from .eventstream import event_frame, exception_frame
+from .eventstream import encode_message, event_frame, exception_frame
 from .recorder import Recorder, RequestRecord
 from .scenario import INLINE_PREFIX, Scenario, ScenarioBook, ScenarioError, parse_scenario
 
@@ -299,6 +299,7 @@ async def _stream(
         record=record,
         frames=frames,
         error_frames=[exception_frame(exception_type, message)],
+        malformed_frames=[malformed_event_frame()],
         content_type=EVENTSTREAM_CONTENT_TYPE,
         headers=[("x-amzn-requestid", str(uuid.uuid4()))],
     )
@@ -330,6 +331,15 @@ async def send_error(send: Send, error: AwsError, extra: Sequence[tuple[str, str
     """An AWS REST-JSON error: typed by ``x-amzn-ErrorType``, message in the JSON body."""
     headers = [("x-amzn-requestid", str(uuid.uuid4())), ("x-amzn-errortype", f"{error.code}:{error.fault}"), *extra]
     await _send_json(send, error.status, {error.message_key: error.message}, headers=headers)
+
+
+def malformed_event_frame() -> bytes:
+    """A correctly framed ``contentBlockDelta`` whose JSON payload is cut short.
+
+    The CRCs hold, so the fault reaches whatever parses the payload, not the framing.
+    """
+    headers = {":event-type": "contentBlockDelta", ":content-type": "application/json", ":message-type": "event"}
+    return encode_message(headers, b'{"contentBlockIndex":0,"delta":{"text":')
 
 
 def _parse_json(raw: bytes) -> Any:

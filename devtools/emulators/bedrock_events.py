@@ -43,8 +43,10 @@ def latency_ms(scenario: Scenario, steps: int) -> int:
     return max(1, round(scenario.first_delay_ms + scenario.delay_ms * max(0, steps - 1)))
 
 
-def usage(scenario: Scenario, chars: int) -> dict[str, int]:
+def usage(scenario: Scenario, chars: int) -> dict[str, Any]:
     """The TokenUsage structure for the scenario."""
+    if scenario.malformed_usage:
+        return {"inputTokens": "x", "outputTokens": None, "totalTokens": None}
     prompt, completion = scenario.usage(chars)
     return {"inputTokens": prompt, "outputTokens": completion, "totalTokens": prompt + completion}
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 INLINE_PREFIX = "#emulate"
+# What an upstream may do instead of answering: drop the connection, or accept it and say nothing.
+BEFORE_HEADERS_FAULTS = (None, "close", "stall")
 
 DEFAULT_TEXT = (
     "Hello from the emulator! こんにちは、世界。Streaming works 🚀🎉 — "
@@ -42,7 +44,16 @@ class ToolCallScript:
 
 @dataclass(frozen=True)
 class Scenario:
-    """What one upstream response looks like. Every field has a harmless default."""
+    """What one upstream response looks like. Every field has a harmless default.
+
+    Faults, besides a non-200 ``status``: ``before_headers`` ("close" drops the
+    connection unanswered, "stall" accepts it and never answers);
+    ``error_after``, ``close_after`` and ``stall_after`` end a stream after that
+    many frames; ``malformed_after`` slips one corrupt frame in there and goes
+    on; ``malformed_usage`` reports a token count that is not a number;
+    ``throttle_headers`` false sends a 429 without Retry-After, as a gateway
+    in front of the service may.
+    """
 
     text: str = DEFAULT_TEXT
     chunks: int | None = None
@@ -67,6 +78,10 @@ class Scenario:
     content_filter: bool = False
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    before_headers: str | None = None
+    malformed_after: int | None = None
+    malformed_usage: bool = False
+    throttle_headers: bool = True
 
     def text_pieces(self) -> list[str]:
         """The content deltas, in order; joined they are exactly :attr:`text`."""
@@ -130,6 +145,8 @@ def parse_scenario(document: dict[str, Any] | None) -> Scenario:
     if unknown:
         raise ScenarioError(f"unknown scenario fields: {', '.join(unknown)}")
     values = dict(document)
+    if values.get("before_headers") not in BEFORE_HEADERS_FAULTS:
+        raise ScenarioError(f"before_headers must be one of: {', '.join(map(str, BEFORE_HEADERS_FAULTS[1:]))}")
     if "tool_calls" in values:
         values["tool_calls"] = tuple(_parse_tool_call(call) for call in values["tool_calls"])
     return Scenario(**values)

@@ -315,6 +315,7 @@ async def _respond(
         record=record,
         frames=wire.frames,
         error_frames=wire.error_frames,
+        malformed_frames=wire.malformed_frames,
         content_type=wire.content_type,
         headers=[*GOOGLE_HEADERS, *wire.headers],
     )

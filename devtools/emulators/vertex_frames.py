@@ -22,7 +22,7 @@ import base64
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,6 +171,8 @@ def native_finish_reason(scenario: Scenario) -> str:
 
 def native_usage(scenario: Scenario, prompt_chars: int) -> dict[str, Any]:
     """The final chunk's ``usageMetadata``; thoughts count toward the total."""
+    if scenario.malformed_usage:
+        return {"promptTokenCount": "x", "candidatesTokenCount": None, "trafficType": TRAFFIC_TYPE}
     prompt, completion = scenario.usage(prompt_chars)
     thoughts = len(scenario.reasoning_pieces())
     usage: dict[str, Any] = {
@@ -261,6 +263,8 @@ def openai_finish_reason(scenario: Scenario) -> str:
 
 def openai_usage(scenario: Scenario, prompt_chars: int) -> dict[str, Any]:
     """``usage`` with reasoning folded into completion tokens, as OpenAI counts it."""
+    if scenario.malformed_usage:
+        return {"completion_tokens": None, "prompt_tokens": "x", "total_tokens": None}
     prompt, completion = scenario.usage(prompt_chars)
     thoughts = len(scenario.reasoning_pieces())
     usage: dict[str, Any] = {
@@ -343,10 +347,30 @@ class Wire:
     error_frames: list[bytes]
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
+    malformed_frames: tuple[bytes, ...] = ()
+
+
+# Responses cut off mid-JSON, as a truncated write delivers them, per wire format.
+OPENAI_MALFORMED = b'data: {"choices":[{"delta":{"content":' + OPENAI_SEPARATOR
+NATIVE_MALFORMED = b'{"candidates":[{"content":{"role":"model","parts":[{"text":'
+
+
+def malformed_frames(kind: str) -> tuple[bytes, ...]:
+    """The corrupt frame ``malformed_after`` slips into a response of this format."""
+    if kind == "openai-stream":
+        return (OPENAI_MALFORMED,)
+    if kind == "native-sse":
+        return (b"data: " + NATIVE_MALFORMED + NATIVE_SEPARATOR,)
+    return (NATIVE_MALFORMED,)
 
 
 def wire_frames(kind: str, scenario: Scenario, meta: ResponseMeta, prompt_chars: int) -> Wire:
     """The frames of one of the five formats: openai-stream, openai, native-sse, native-array, native."""
+    wire = _wire_frames(kind, scenario, meta, prompt_chars)
+    return replace(wire, malformed_frames=malformed_frames(kind))
+
+
+def _wire_frames(kind: str, scenario: Scenario, meta: ResponseMeta, prompt_chars: int) -> Wire:
     error = midstream_error(scenario)
     if kind == "openai-stream":
         frames = [openai_sse(chunk) for chunk in openai_chunks(scenario, meta, prompt_chars)]

@@ -27,7 +27,7 @@ def make_client(url: str, **config: Any) -> BaseClient:
         endpoint_url=url,
         aws_access_key_id="AKIDEXAMPLE",
         aws_secret_access_key="secret",
-        config=Config(retries={"max_attempts": 1}, read_timeout=10, connect_timeout=5, **config),
+        config=Config(**{"retries": {"max_attempts": 1}, "read_timeout": 10, "connect_timeout": 5, **config}),
     )
 
 

@@ -6,14 +6,27 @@ tested against exactly what a real Bedrock failure looks like to boto3.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import urllib3
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError, EventStreamError
+from botocore.exceptions import ClientError, ConnectionClosedError, EventStreamError, ReadTimeoutError
 
-from devtools.emulators.bedrock import BedrockEmulator
+from devtools.emulators.bedrock import BedrockEmulator, malformed_event_frame
+from devtools.emulators.eventstream import decode_frames
 from devtools.emulators.scenario import inline_prompt
-from tests.devtools.emulators.bedrock.bedrock_emulator_calls import MODEL, kinds, read_until_error, text_of, user
+from devtools.threaded_server import ThreadedServer
+from tests.devtools.emulators.bedrock.bedrock_emulator_calls import (
+    MODEL,
+    kinds,
+    make_client,
+    read_all,
+    read_until_error,
+    stream,
+    text_of,
+    user,
+)
 from tests.polling import wait_for
 
 
@@ -86,3 +99,33 @@ def test_closing_a_stalled_stream_is_recorded_as_disconnect(client: BaseClient, 
     response["stream"].close()
     assert wait_for(lambda: record.client_disconnected)
     assert record.disconnected_at is not None and record.frames_sent == 3
+
+
+def test_before_headers_close_is_a_connection_dropped_unanswered(client: BaseClient, app: BedrockEmulator) -> None:
+    with pytest.raises(ConnectionClosedError):
+        client.converse_stream(modelId=MODEL, messages=user(inline_prompt(before_headers="close")))
+    assert app.recorder.records[-1].wait_finished().outcome == "closed"
+
+
+def test_before_headers_stall_never_answers(server: ThreadedServer, app: BedrockEmulator) -> None:
+    impatient = make_client(server.url, read_timeout=0.5)
+    with pytest.raises(ReadTimeoutError):
+        impatient.converse_stream(modelId=MODEL, messages=user(inline_prompt(before_headers="stall")))
+    assert app.recorder.records[-1].wait_finished().outcome == "stalled"
+
+
+def test_malformed_after_sends_a_well_framed_event_whose_json_is_cut_short(client: BaseClient) -> None:
+    prompt = inline_prompt(text="abcdef", chunks=6, malformed_after=2)
+    seen = read_all(client.converse_stream(modelId=MODEL, messages=user(prompt)))
+    # botocore reads an unparsable payload as an empty event; the relay's own decoder must cope too.
+    assert seen[2] == {"contentBlockDelta": {}}
+    assert text_of([event for event in seen if event != seen[2]]) == "abcdef" and kinds(seen)[-1] == "metadata"
+    frame = next(decode_frames(malformed_event_frame()))
+    assert (frame.headers[":event-type"], frame.headers[":message-type"]) == ("contentBlockDelta", "event")
+    with pytest.raises(ValueError):
+        json.loads(frame.payload)
+
+
+def test_malformed_usage_reports_token_counts_that_are_not_numbers(client: BaseClient) -> None:
+    events = stream(client, text="ab", malformed_usage=True)
+    assert events[-1]["metadata"]["usage"] == {"inputTokens": "x"}, "botocore drops the nulls"
