@@ -156,16 +156,21 @@ class Relay:
             return _prepended(first, events)
 
     async def _open_upstream(self, dispatch: Dispatch, request: ChatRequest, deadline: float) -> UpstreamStream:
-        """The adapter's ``open``, bounded by what is left of the failover budget.
+        """The adapter's ``open``, bounded by ``attempt_timeout_seconds`` and what is left of the budget.
+
+        A backend that accepts the connection but never answers is abandoned
+        as a timeout (held against it) so the next backend gets its turn.
 
         Only the upstream's own failures are held against the backend; an
         adapter that raises anything else becomes a clean relay error.
         """
+        loop = asyncio.get_running_loop()
+        attempt_seconds = self.config.routing.failover.attempt_timeout_seconds
         try:
-            async with asyncio.timeout_at(deadline):
+            async with asyncio.timeout_at(min(deadline, loop.time() + attempt_seconds)):
                 stream = await self.adapters[dispatch.name].open(request)
         except TimeoutError:
-            error = UpstreamTimeout(f"backend {dispatch.name} did not answer within the failover budget")
+            error = UpstreamTimeout(f"backend {dispatch.name} sent no response headers in time")
             dispatch.end(outcome_of_error(error))
             raise error from None
         except UpstreamError as exc:
