@@ -39,6 +39,7 @@ from .errors import (
 from .events import Finish, StreamError, StreamEvent
 from .providers import PROVIDERS
 from .providers.base import ProviderAdapter, UpstreamStream
+from .redaction import scrub
 from .request_log import RequestTrace
 from .routing import Router, outcome_of_end, outcome_of_error
 from .routing.dispatch import Dispatch
@@ -175,6 +176,7 @@ class Relay:
             raise error from None
         except UpstreamError as exc:
             dispatch.end(outcome_of_error(exc))
+            scrub_message(exc)
             raise
         except RelayError:
             raise
@@ -231,6 +233,12 @@ class Relay:
         for adapter in self.adapters.values():
             await adapter.aclose()
         await self.access.aclose()
+
+
+def scrub_message(error: UpstreamError) -> None:
+    """Scrub ``error``'s upstream text in place: where a refused open's message enters the relay."""
+    error.message = scrub(error.message)
+    error.args = (error.message,)
 
 
 def adapter_fault(backend: str, error: Exception) -> RelayError:

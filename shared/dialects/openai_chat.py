@@ -16,24 +16,27 @@ from typing import Any
 
 from ..errors import RelayError, UpstreamError
 from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
-from ..redaction import scrub
 from .sse import data_frame, dumps, json_string, raw_data_frame
 
 DONE = raw_data_frame("[DONE]")
 
 
 def error_body(error: RelayError | StreamError) -> dict[str, Any]:
-    """OpenAI's error JSON, plus ``retryable`` so clients need not guess."""
+    """OpenAI's error JSON, plus ``retryable`` so clients need not guess.
+
+    Messages are used as they are: upstream text was scrubbed where it
+    entered the relay, and the relay's own messages need no scrubbing.
+    """
     if isinstance(error, RelayError):
         body: dict[str, Any] = {
-            "message": scrub(error.message),
+            "message": error.message,
             "type": error.error_type,
             "param": error.param,
             "code": error.code,
             "retryable": error.retryable,
         }
     else:
-        body = {"message": scrub(error.message), "type": "api_error", "param": None, "code": error.code}
+        body = {"message": error.message, "type": "api_error", "param": None, "code": error.code}
         body["retryable"] = error.retryable
     if error.retry_after is not None:
         body["retry_after"] = round(error.retry_after, 3)

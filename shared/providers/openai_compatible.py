@@ -29,7 +29,6 @@ from ..errors import (
     UpstreamUnavailable,
 )
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
-from ..redaction import scrub
 from ..retry_after import ROUTING_HEADERS
 from .aiohttp_transport import AiohttpTransport
 from .base import UpstreamStream
@@ -322,5 +321,5 @@ def _error_message(body: object) -> str | None:
 
 
 def client_message(message: str) -> str:
-    """An upstream message fit for the client: no URLs, ids or keys, no SDK prefixes."""
-    return scrub(re.sub(r"^Error code: \d+ - ", "", message or ""))
+    """The upstream's message without the SDK's prefix; the relay scrubs it where it enters the stream."""
+    return re.sub(r"^Error code: \d+ - ", "", message or "")
