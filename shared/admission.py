@@ -22,6 +22,7 @@ from .auth.identity import Identity
 from .chat_request import ChatRequest
 from .events import Finish, StreamError, Usage
 from .limits import Limiter, Ticket
+from .stream_guard import close_shielded
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,9 @@ class Admission:
                 yield event
         finally:
             await self._close(usage, charge=True)
+            close = getattr(events, "aclose", None)
+            if close is not None:
+                await close_shielded(close())
 
     async def _close(self, usage: Usage | None, *, charge: bool) -> None:
         """Close the lease once; whatever fails while settling, the slot is released.
