@@ -87,6 +87,7 @@ def chat() -> ChatRequest:
 async def assert_recovers(relay: Relay, adapter: FakeAdapter) -> None:
     """The probe slot is free again, and a later request is served once the upstream is healthy."""
     assert relay.router.condition("a") is not Condition.PROBING
+    assert [backend["state"] for backend in relay.health()["backends"]] == ["half_open"]  # type: ignore[attr-defined]
     adapter.opening = healthy
     opened = await relay.open(chat())
     assert [item async for item in opened.events] == OK
