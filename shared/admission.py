@@ -11,6 +11,7 @@ cancellation, so a client that disconnects cannot skip its debit.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,6 +22,9 @@ from .auth.identity import Identity
 from .chat_request import ChatRequest
 from .events import Finish, StreamError, Usage
 from .limits import Limiter, Ticket
+from .stream_guard import close_shielded
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -56,15 +60,40 @@ class Admission:
                 yield event
         finally:
             await self._close(usage, charge=True)
+            close = getattr(events, "aclose", None)
+            if close is not None:
+                await close_shielded(close())
 
     async def _close(self, usage: Usage | None, *, charge: bool) -> None:
+        """Close the lease once; whatever fails while settling, the slot is released.
+
+        The charge is computed before the lease is marked closed, and a settle
+        that fails falls back to a plain release, so no failure here can keep
+        a concurrency slot held until the lease expires.
+        """
         if not self._open:
             return
+        used = tokens_used(usage) if charge else None
         self._open = False
         if self.ticket is None or self.limiter is None:
             return
         with anyio.CancelScope(shield=True):
-            if charge:
-                await self.limiter.settle(self.ticket, usage.total_tokens if usage is not None else None)
-            else:
+            try:
+                if charge:
+                    await self.limiter.settle(self.ticket, used)
+                else:
+                    await self.limiter.release(self.ticket)
+            except Exception:
+                logger.exception("settling the quota lease of %s failed; releasing it", self.ticket.subject)
                 await self.limiter.release(self.ticket)
+
+
+def tokens_used(usage: Usage | None) -> int | None:
+    """The tokens to charge, or None (the whole reservation) when usage is missing or not two counts."""
+    if usage is None:
+        return None
+    counts = (usage.prompt_tokens, usage.completion_tokens)
+    if all(isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in counts):
+        return usage.prompt_tokens + usage.completion_tokens
+    logger.warning("usage of a stream is not two token counts; charging the whole reservation")
+    return None

@@ -16,7 +16,9 @@ _SECRET_NAME = r"api[-_ ]?key|access[-_ ]?key|secret|password|token|sig|signatur
 _ID_NAME = r"(?:apim-|x-|x-amzn-|x-ms-)?(?:request|trace|correlation)[-_ ]?id"
 
 _RULES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"https?://\S+", re.IGNORECASE), "[url]"),
+    (re.compile(r"https?://[^\s'\"<>]+", re.IGNORECASE), "[url]"),
+    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), "[redacted]"),  # AWS access key ids
+    (re.compile(r"\bsk-[\w-]{16,}"), "[redacted]"),  # OpenAI-style secret keys
     (re.compile(r"\bBearer\s+\S+", re.IGNORECASE), "Bearer [redacted]"),
     (re.compile(rf"\b({_SECRET_NAME})(\s*[=:]\s*){_VALUE}", re.IGNORECASE), r"\1\2[redacted]"),
     (re.compile(rf"\b({_ID_NAME})(\s*[=:]?\s*){_VALUE}", re.IGNORECASE), r"\1\2[id]"),

@@ -27,12 +27,22 @@ from dataclasses import dataclass
 from .access import Access
 from .chat_request import ChatRequest
 from .config import RelayConfig, load_config
-from .errors import ModelNotFound, UpstreamError, UpstreamRateLimited, UpstreamTimeout, UpstreamUnavailable
+from .errors import (
+    InvalidRequest,
+    ModelNotFound,
+    RelayError,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from .events import Finish, StreamError, StreamEvent
 from .providers import PROVIDERS
-from .providers.base import BackendSettings, ProviderAdapter, UpstreamStream
+from .providers.base import ProviderAdapter, UpstreamStream
+from .redaction import scrub
 from .request_log import RequestTrace
 from .routing import Router, outcome_of_end, outcome_of_error
+from .routing.dispatch import Dispatch
 from .routing.outcome import NEUTRAL, RATE_LIMITED_CODE
 from .routing.state import Condition
 from .stream_guard import close_shielded, guarded_events
@@ -44,6 +54,9 @@ logger = logging.getLogger(__name__)
 # Streams that may start opening per event-loop turn; more wait for later turns (see turn_gate.py).
 # About 16 ms of opening work per turn at the ~1 ms an open costs, less than one 20 ms token interval.
 OPENS_PER_TURN = 16
+
+# What an adapter raises while building an upstream request from content it cannot express.
+TRANSLATION_ERRORS = (ValueError, TypeError, RecursionError, OverflowError)
 
 RelayItem = StreamEvent | bytes
 RelayStream = AsyncGenerator[RelayItem, None]
@@ -86,9 +99,7 @@ class Relay:
         """Validate ``RELAY_CONFIG`` and build every backend's SDK client."""
         environ = os.environ if environ is None else environ
         config = load_config(environ)
-        adapters = {
-            backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends
-        }
+        adapters = {backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends}
         return cls(config, adapters, access=Access.build(config, environ))
 
     async def open(self, request: ChatRequest, trace: RequestTrace | None = None) -> OpenedStream:
@@ -109,64 +120,80 @@ class Relay:
         tried: list[str] = []
         errors: list[UpstreamError] = []
         while len(tried) < failover.max_attempts and asyncio.get_running_loop().time() < deadline:
-            backend = self.router.choose(request.model, exclude=tried)
-            if backend is None:
+            dispatch = self.router.dispatch(request.model, exclude=tried)
+            if dispatch is None:
                 break
-            tried.append(backend.name)
-            trace.attempts, trace.backend = len(tried), backend.name
+            tried.append(dispatch.name)
+            trace.attempts, trace.backend = len(tried), dispatch.name
             try:
-                events = await self._attempt(backend, request, deadline)
+                events = await self._attempt(dispatch, request, deadline)
             except UpstreamError as exc:
-                logger.warning("backend %s failed to open (%s, retryable=%s)", backend.name, exc.code, exc.retryable)
+                logger.warning("backend %s failed to open (%s, retryable=%s)", dispatch.name, exc.code, exc.retryable)
                 if not exc.retryable:
                     raise
                 errors.append(exc)
                 continue
-            return OpenedStream(backend=backend.name, attempts=len(tried), events=events)
+            return OpenedStream(backend=dispatch.name, attempts=len(tried), events=events)
         trace.backend = None
         raise self._pool_exhausted(request.model, errors)
 
-    async def _attempt(self, backend: BackendSettings, request: ChatRequest, deadline: float) -> RelayStream:
-        """Open one backend and read until its first item; a retryable early death raises."""
-        stream = await self._open_upstream(backend, request, deadline)
-        events = self._reported(backend.name, paced_events(guarded_events(stream, backend.name), self.config.stream))
-        try:
-            first = await anext(events)
-        except BaseException:
-            await close_shielded(stream.aclose())
-            raise
-        if isinstance(first, StreamError) and first.retryable:
-            await events.aclose()
-            raise _error_from_event(backend.name, first)
-        return _prepended(first, events)
+    async def _attempt(self, dispatch: Dispatch, request: ChatRequest, deadline: float) -> RelayStream:
+        """Open one backend and read until its first item; a retryable early death raises.
 
-    async def _open_upstream(self, backend: BackendSettings, request: ChatRequest, deadline: float) -> UpstreamStream:
-        """The adapter's ``open``, bounded by what is left of the failover budget."""
+        The dispatch ends neutral if anything escapes before the stream that
+        owns it from then on has recorded an outcome.
+        """
+        with dispatch:
+            stream = await self._open_upstream(dispatch, request, deadline)
+            events = self._reported(dispatch, paced_events(guarded_events(stream, dispatch.name), self.config.stream))
+            try:
+                first = await anext(events)
+            except BaseException:
+                await close_shielded(stream.aclose())
+                raise
+            if isinstance(first, StreamError) and first.retryable:
+                await events.aclose()
+                raise _error_from_event(dispatch.name, first)
+            return _prepended(first, events)
+
+    async def _open_upstream(self, dispatch: Dispatch, request: ChatRequest, deadline: float) -> UpstreamStream:
+        """The adapter's ``open``, bounded by ``attempt_timeout_seconds`` and what is left of the budget.
+
+        A backend that accepts the connection but never answers is abandoned
+        as a timeout (held against it) so the next backend gets its turn.
+
+        Only the upstream's own failures are held against the backend; an
+        adapter that raises anything else becomes a clean relay error.
+        """
+        loop = asyncio.get_running_loop()
+        attempt_seconds = self.config.routing.failover.attempt_timeout_seconds
         try:
-            async with asyncio.timeout_at(deadline):
-                stream = await self.adapters[backend.name].open(request)
+            async with asyncio.timeout_at(min(deadline, loop.time() + attempt_seconds)):
+                stream = await self.adapters[dispatch.name].open(request)
         except TimeoutError:
-            error = UpstreamTimeout(f"backend {backend.name} did not answer within the failover budget")
-            self.router.record(backend.name, outcome_of_error(error))
+            error = UpstreamTimeout(f"backend {dispatch.name} sent no response headers in time")
+            dispatch.end(outcome_of_error(error))
             raise error from None
         except UpstreamError as exc:
-            self.router.record(backend.name, outcome_of_error(exc))
+            dispatch.end(outcome_of_error(exc))
+            scrub_message(exc)
             raise
-        self.router.record_headers(backend.name, stream.headers)
+        except RelayError:
+            raise
+        except Exception as exc:
+            raise adapter_fault(dispatch.name, exc) from exc
+        dispatch.observe_headers(stream.headers)
         return stream
 
-    async def _reported(self, backend: str, events: RelayStream) -> RelayStream:
+    async def _reported(self, dispatch: Dispatch, events: RelayStream) -> RelayStream:
         """``events`` unchanged; how they end is reported to the router, exactly once."""
-        reported = False
         try:
             async for item in events:
                 if isinstance(item, Finish | StreamError):
-                    self.router.record(backend, outcome_of_end(item))
-                    reported = True
+                    dispatch.end(outcome_of_end(item))
                 yield item
         finally:
-            if not reported:
-                self.router.record(backend, NEUTRAL)
+            dispatch.end(NEUTRAL)
             await close_shielded(events.aclose())
 
     def _pool_exhausted(self, alias: str, errors: list[UpstreamError]) -> UpstreamError:
@@ -206,6 +233,29 @@ class Relay:
         for adapter in self.adapters.values():
             await adapter.aclose()
         await self.access.aclose()
+
+
+def scrub_message(error: UpstreamError) -> None:
+    """Scrub ``error``'s upstream text in place: where a refused open's message enters the relay."""
+    error.message = scrub(error.message)
+    error.args = (error.message,)
+
+
+def adapter_fault(backend: str, error: Exception) -> RelayError:
+    """What the client is told when an adapter's ``open`` raised something other than a relay error.
+
+    The translation errors are what building the upstream request raises on
+    content it cannot express (NaN, a lone surrogate, nesting too deep), so
+    they are the client's 400; anything else is a bug in the relay, a 500.
+    Neither is the backend's fault, and neither message repeats the
+    exception's text, which may quote the request.
+    """
+    kind = type(error).__name__
+    if isinstance(error, TRANSLATION_ERRORS):
+        logger.warning("backend %s could not translate the request (%s)", backend, kind)
+        return InvalidRequest(f"the request holds a value the provider cannot accept ({kind}); check its fields")
+    logger.error("backend %s: unexpected failure while opening the upstream", backend, exc_info=error)
+    return RelayError("the relay failed unexpectedly while opening the upstream; please retry", code="internal_error")
 
 
 def _error_from_event(backend: str, event: StreamError) -> UpstreamError:

@@ -82,8 +82,10 @@ async def traced_events(
                 outcome = event.code
             yield event
     finally:
-        trace.finish(outcome)
-        await events.aclose()
+        try:
+            trace.finish(outcome)
+        finally:
+            await events.aclose()
 
 
 def _ms(end: float | None, start: float) -> int | None:

@@ -8,6 +8,7 @@ or with one ``data: {"error": ...}`` frame, which the OpenAI SDKs raise.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,24 +17,30 @@ from typing import Any
 
 from ..errors import RelayError, UpstreamError
 from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
-from ..redaction import scrub
 from .sse import data_frame, dumps, json_string, raw_data_frame
+from .terminal import terminated
+
+logger = logging.getLogger(__name__)
 
 DONE = raw_data_frame("[DONE]")
 
 
 def error_body(error: RelayError | StreamError) -> dict[str, Any]:
-    """OpenAI's error JSON, plus ``retryable`` so clients need not guess."""
+    """OpenAI's error JSON, plus ``retryable`` so clients need not guess.
+
+    Messages are used as they are: upstream text was scrubbed where it
+    entered the relay, and the relay's own messages need no scrubbing.
+    """
     if isinstance(error, RelayError):
         body: dict[str, Any] = {
-            "message": scrub(error.message),
+            "message": error.message,
             "type": error.error_type,
             "param": error.param,
             "code": error.code,
             "retryable": error.retryable,
         }
     else:
-        body = {"message": scrub(error.message), "type": "api_error", "param": None, "code": error.code}
+        body = {"message": error.message, "type": "api_error", "param": None, "code": error.code}
         body["retryable"] = error.retryable
     if error.retry_after is not None:
         body["retry_after"] = round(error.retry_after, 3)
@@ -130,12 +137,9 @@ def usage_body(usage: Usage) -> dict[str, int]:
     }
 
 
-async def encode_stream(events: AsyncIterator[StreamEvent | bytes], encoder: ChunkEncoder) -> AsyncIterator[bytes]:
-    """SSE bytes for a guarded event stream; raw bytes (heartbeats) pass through."""
-    async for event in events:
-        frame = event if isinstance(event, bytes) else encoder.encode(event)
-        if frame:
-            yield frame
+def encode_stream(events: AsyncIterator[StreamEvent | bytes], encoder: ChunkEncoder) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream; raw bytes (heartbeats) pass through; one terminal frame always."""
+    return terminated(events, encoder.encode, lambda error: data_frame(error_body(error)))
 
 
 async def collect_completion(events: AsyncIterator[StreamEvent | bytes], model: str) -> dict[str, Any]:
@@ -145,14 +149,20 @@ async def collect_completion(events: AsyncIterator[StreamEvent | bytes], model: 
     client gets an HTTP error status instead of a half answer.
     """
     builder = _CompletionBuilder()
-    async for event in events:
-        if isinstance(event, StreamError):
-            raise UpstreamError(
-                event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after
-            )
-        if not isinstance(event, bytes):
-            builder.add(event)
-    return builder.document(model)
+    try:
+        async for event in events:
+            if isinstance(event, StreamError):
+                raise UpstreamError(
+                    event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after
+                )
+            if not isinstance(event, bytes):
+                builder.add(event)
+        return builder.document(model)
+    except RelayError:
+        raise
+    except Exception as exc:
+        logger.exception("the relay failed while collecting a completion")
+        raise RelayError("the relay failed while building the completion; please retry", code="internal_error") from exc
 
 
 @dataclass

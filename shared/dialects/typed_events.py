@@ -18,6 +18,7 @@ from typing import Any
 
 from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
 from .sse import named_frame
+from .terminal import terminated
 
 
 def encode_event(event: StreamEvent) -> bytes:
@@ -52,12 +53,12 @@ def _typed(event: StreamEvent) -> tuple[str, dict[str, Any]]:
     return "error", error
 
 
-async def encode_stream(events: AsyncIterator[StreamEvent | bytes]) -> AsyncIterator[bytes]:
-    """SSE bytes for a guarded event stream; raw bytes (heartbeats) pass through."""
-    async for event in events:
-        yield event if isinstance(event, bytes) else encode_event(event)
+def encode_stream(events: AsyncIterator[StreamEvent | bytes]) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream; raw bytes (heartbeats) pass through; one terminal event always."""
+    return terminated(events, encode_event, error_event)
 
 
 def error_event(error: StreamError) -> bytes:
-    """A terminal ``error`` event on its own, for failures before any event."""
-    return encode_event(error)
+    """A terminal ``error`` event on its own, for failures before any event or inside the pipeline."""
+    name, data = _typed(error)
+    return named_frame(name, data)

@@ -28,13 +28,13 @@ from ..errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
-from ..redaction import scrub
+from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from ..retry_after import ROUTING_HEADERS
 from .aiohttp_transport import AiohttpTransport
 from .base import UpstreamStream
 from .http_status import status_error
 from .sse_decoder import ServerSentEvent, SSEDecoder
+from .usage import usage_of
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +231,9 @@ def chunk_to_events(chunk: Mapping[str, Any]) -> list[StreamEvent]:
     events: list[StreamEvent] = []
     usage = chunk.get("usage")
     if isinstance(usage, Mapping):
-        events.append(Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0))
+        counted = usage_of(usage, ("prompt_tokens",), ("completion_tokens",), provider="OpenAI-compatible upstream")
+        if counted is not None:
+            events.append(counted)
     for choice in chunk.get("choices") or ():
         if choice.get("index", 0) != 0:
             continue
@@ -319,5 +321,5 @@ def _error_message(body: object) -> str | None:
 
 
 def client_message(message: str) -> str:
-    """An upstream message fit for the client: no URLs, ids or keys, no SDK prefixes."""
-    return scrub(re.sub(r"^Error code: \d+ - ", "", message or ""))
+    """The upstream's message without the SDK's prefix; the relay scrubs it where it enters the stream."""
+    return re.sub(r"^Error code: \d+ - ", "", message or "")

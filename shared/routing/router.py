@@ -17,6 +17,7 @@ from typing import Any
 
 from ..providers.base import BackendSettings
 from .choice import choose_backend, earliest_recovery
+from .dispatch import Dispatch
 from .headroom import read_headroom
 from .health import describe
 from .outcome import Outcome, Verdict
@@ -67,6 +68,11 @@ class Router:
         if backend is not None:
             self._states[backend.name] = dispatched(self._states[backend.name], now)
         return backend
+
+    def dispatch(self, alias: str, exclude: Collection[str] = ()) -> Dispatch | None:
+        """Like :meth:`choose`, as a :class:`Dispatch` that records its outcome exactly once."""
+        backend = self.choose(alias, exclude)
+        return None if backend is None else Dispatch(self, backend)
 
     def record_headers(self, name: str, headers: Mapping[str, str]) -> None:
         """Remember the rate-limit counters a backend reported when it accepted a request."""

@@ -99,3 +99,9 @@ def test_wildcard_origins_and_credentials(start_relay: Callable[..., ThreadedSer
 def test_wildcard_origins_cannot_carry_credentials() -> None:
     with pytest.raises(ValueError, match="allow_credentials"):
         CorsSettings(allowed_origins=["*"], allow_credentials=True)
+
+
+def test_a_refused_origin_is_named_in_full(relay: str) -> None:
+    """The relay's own messages are not scrubbed: the client sees exactly which origin was refused."""
+    response = httpx.options(f"{relay}{CHAT_URL}", headers=preflight("https://evil.example"))
+    assert error_of(response, 403)["message"] == "CORS: origin 'https://evil.example' is not allowed"

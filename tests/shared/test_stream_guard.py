@@ -65,3 +65,13 @@ async def test_events_after_a_terminal_event_are_dropped() -> None:
     source = Tracked(Finish("stop"), TextDelta("late"))
     assert await run(source) == [Finish("stop")]
     assert source.closed
+
+
+LEAKY = "denied for AKIAIOSFODNN7EXAMPLE at https://upstream.example/x?sig=1"
+CLEAN = "denied for [redacted] at [url]"
+
+
+@pytest.mark.anyio
+async def test_upstream_error_text_is_scrubbed_where_it_enters_the_stream() -> None:
+    assert (await run(Tracked(StreamError("e", LEAKY))))[-1] == StreamError("e", CLEAN)
+    assert (await run(Tracked(fail=UpstreamUnavailable(LEAKY))))[-1].message == CLEAN  # type: ignore[union-attr]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping
 
 import aiohttp
@@ -35,7 +34,7 @@ from ...retry_after import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
-_URL = re.compile(r"https?://\S+")
+MAX_MESSAGE_CHARS = 500
 
 AUTH_FAILURES = frozenset(
     {
@@ -116,5 +115,5 @@ def transport_failure(exc: aiohttp.ClientError | TimeoutError, backend: str, *, 
 
 
 def client_message(message: str) -> str:
-    """An upstream message fit for the client: no URLs, bounded length."""
-    return _URL.sub("[upstream url]", message or "")[:500]
+    """The upstream's message, bounded; the relay scrubs it where it enters the stream."""
+    return (message or "")[:MAX_MESSAGE_CHARS]

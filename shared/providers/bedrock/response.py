@@ -16,6 +16,7 @@ from typing import Any
 
 from ...errors import UpstreamUnavailable
 from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ..usage import usage_of
 from .eventstream import Message
 from .failures import exception_message, stream_error, stream_exception
 
@@ -32,6 +33,8 @@ FINISH_REASONS = {
     "content_filtered": "content_filter",
 }
 
+CACHE_COUNTS = ("cacheReadInputTokens", "cacheWriteInputTokens")
+PROMPT_COUNTS = ("inputTokens", *CACHE_COUNTS)
 _NOTHING: list[StreamEvent] = []
 
 
@@ -48,8 +51,7 @@ def usage(body: Any) -> Usage | None:
     """``metadata.usage`` as canonical usage; cached input counts as prompt tokens, as in OpenAI."""
     if not isinstance(body, dict):
         return None
-    prompt = sum(int(body.get(name) or 0) for name in ("inputTokens", "cacheReadInputTokens", "cacheWriteInputTokens"))
-    return Usage(prompt_tokens=prompt, completion_tokens=int(body.get("outputTokens") or 0))
+    return usage_of(body, PROMPT_COUNTS, ("outputTokens",), provider="Bedrock")
 
 
 class ConverseTranslator:

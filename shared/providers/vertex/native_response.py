@@ -18,9 +18,12 @@ from typing import Any
 
 from ...errors import UpstreamUnavailable
 from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ..usage import usage_of
 
 logger = logging.getLogger(__name__)
 
+# Gemini omits a zero count; thinking tokens are billed as output, as OpenAI counts reasoning.
+COMPLETION_COUNTS = ("candidatesTokenCount", "thoughtsTokenCount")
 CONTENT_FILTER_REASONS = frozenset(
     {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"}
 )
@@ -97,5 +100,4 @@ class ResponseTranslator:
         """Counts arrive on the last chunk only; earlier chunks carry just ``trafficType``."""
         if not isinstance(metadata, Mapping) or "promptTokenCount" not in metadata:
             return
-        completion = int(metadata.get("candidatesTokenCount") or 0) + int(metadata.get("thoughtsTokenCount") or 0)
-        self._usage = Usage(int(metadata.get("promptTokenCount") or 0), completion)
+        self._usage = usage_of(metadata, ("promptTokenCount",), COMPLETION_COUNTS, provider="Vertex")

@@ -11,7 +11,7 @@ from shared.auth.identity import Identity
 from shared.chat_request import ChatRequest
 from shared.errors import TooManyRequests, UpstreamUnavailable
 from shared.events import Finish, StreamError, StreamEvent, TextDelta, Usage
-from shared.limits import Limiter, Quota, QuotaSettings
+from shared.limits import Limiter, Quota, QuotaSettings, Ticket
 from shared.limits.store import MemoryStore
 
 NOW = 1_700_050_000.0
@@ -133,3 +133,27 @@ async def test_a_store_failure_while_closing_is_logged_not_raised(caplog: pytest
     async for _ in admission.meter(events(Finish("stop"))):
         pass
     assert "will expire" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_malformed_usage_charges_the_reservation_and_frees_the_slot() -> None:
+    limits = limiter(tokens_per_day=10_000, concurrent_streams=1)
+    admission = await admitted(limits, tokens=700)
+    malformed = Usage("x", None)  # type: ignore[arg-type]
+    seen = [event async for event in admission.meter(events(TextDelta("hi"), malformed, Finish("stop")))]
+    assert seen[-1] == Finish("stop")
+    assert await state(limits) == (700, 0, 0)
+
+
+class FailingSettle(Limiter):
+    async def settle(self, ticket: Ticket, used: int | None) -> None:
+        raise RuntimeError("settle broke")
+
+
+@pytest.mark.anyio
+async def test_a_settle_that_fails_still_frees_the_slot() -> None:
+    limits = FailingSettle(QuotaSettings(profiles={"default": Quota(concurrent_streams=1)}), MemoryStore(), lambda: NOW)
+    admission = await admitted(limits)
+    seen = [event async for event in admission.meter(events(Usage(1, 2), Finish("stop")))]
+    assert seen[-1] == Finish("stop")
+    assert (await state(limits))[2] == 0

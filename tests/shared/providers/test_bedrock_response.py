@@ -186,9 +186,10 @@ def test_open_failures(
     assert (error.code, error.retryable, error.retry_after) == (relay_code, retryable, retry_after)
 
 
-def test_validation_message_is_passed_on_without_urls() -> None:
+def test_validation_message_is_passed_on_for_the_relay_to_scrub() -> None:
+    """Adapters pass upstream text on; the relay scrubs it once, where it enters the stream."""
     error = open_failure(400, "ValidationException", "see https://docs.aws.amazon.com/x?key=1 for limits", {}, "e")
-    assert error.message == "see [upstream url] for limits"
+    assert error.message == "see https://docs.aws.amazon.com/x?key=1 for limits"
     assert error.status == 400
 
 

@@ -84,7 +84,7 @@ async def test_everything_after_done_is_ignored() -> None:
     ("error", "code", "retryable", "message"),
     [
         ({"code": "server_error", "message": "Sorry about that!"}, "server_error", True, "Sorry about that!"),
-        ({"code": "content_filter", "message": "at https://x.test/y"}, "content_filter", False, "at [url]"),
+        ({"code": "content_filter", "message": "at https://x.test/y"}, "content_filter", False, "at https://x.test/y"),
         ({"code": 500, "status": "INTERNAL", "message": "boom"}, "internal", True, "boom"),
         ({"type": "invalid_request_error"}, "invalid_request_error", False, "An error occurred during streaming"),
     ],
