@@ -8,6 +8,7 @@ the Python worker accepts once the streaming extension is loaded.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncGenerator, Callable
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
@@ -164,8 +165,13 @@ def error_response(error: RelayError, headers: dict[str, str] | None = None) -> 
     if error.status == 401:
         all_headers["WWW-Authenticate"] = "Bearer"
     if error.retry_after is not None:
-        all_headers["Retry-After"] = str(max(1, round(error.retry_after)))
+        all_headers["Retry-After"] = retry_after_header(error.retry_after)
     return JSONResponse(error_body(error), status_code=error.status, headers=all_headers)
+
+
+def retry_after_header(seconds: float) -> str:
+    """Whole seconds, rounded up from the body's millisecond value, so header and body agree."""
+    return str(max(1, math.ceil(round(seconds, 3))))
 
 
 async def read_body(request: Request, limit: int) -> bytes:
