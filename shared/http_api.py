@@ -132,6 +132,8 @@ async def mint_browser_token(relay: Relay, request: Request) -> Response:
         require_json(request.headers)
         body = await read_body(request, MINT_BODY_LIMIT)
         document = relay.access.mint_browser_token(identity, body, relay.router.aliases())
+    except ClientDisconnected:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     except RelayError as exc:
         return error_response(exc)
     return JSONResponse(document, headers={"Cache-Control": "no-store"})

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from azurefunctions.extensions.http.fastapi import Request
+from starlette.requests import ClientDisconnect
 
+from .client_disconnect import ClientDisconnected
 from .errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 
 JSON_MEDIA_TYPE = "application/json"
@@ -30,9 +32,16 @@ def require_json(headers: Mapping[str, str]) -> None:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing more than ``limit`` bytes without reading them all."""
+    """The body, refusing more than ``limit`` bytes without reading them all.
+
+    A client that closes the connection halfway raises ``ClientDisconnected``:
+    nobody is left to answer, and nothing went wrong in the relay.
+    """
     _check_declared_length(request.headers, limit)
-    return await _read_up_to(request, limit)
+    try:
+        return await _read_up_to(request, limit)
+    except ClientDisconnect:
+        raise ClientDisconnected from None
 
 
 def _check_declared_length(headers: Mapping[str, str], limit: int) -> None:
