@@ -73,7 +73,7 @@ async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], C
     try:
         identity = await relay.access.authenticate(request.headers)
         require_json(request.headers)
-        body = await read_body(request, relay.config.limits.max_body_bytes)
+        body = await read_body(request, relay.config.limits.max_body_bytes, relay.config.limits.body_read_seconds)
         admission = await relay.access.admit(identity, parse(body), len(body))
         chat = admission.chat
         trace.alias, trace.stream = chat.model, chat.stream
@@ -130,7 +130,7 @@ async def mint_browser_token(relay: Relay, request: Request) -> Response:
     try:
         identity = await relay.access.authenticate(request.headers)
         require_json(request.headers)
-        body = await read_body(request, MINT_BODY_LIMIT)
+        body = await read_body(request, MINT_BODY_LIMIT, relay.config.limits.body_read_seconds)
         document = relay.access.mint_browser_token(identity, body, relay.router.aliases())
     except ClientDisconnected:
         return Response(status_code=CLIENT_CLOSED_REQUEST)

@@ -8,13 +8,14 @@ not reported as a fault of the relay.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 
 from azurefunctions.extensions.http.fastapi import Request
 from starlette.requests import ClientDisconnect
 
 from .client_disconnect import ClientDisconnected
-from .errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from .errors import InvalidRequest, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 
 JSON_MEDIA_TYPE = "application/json"
 
@@ -31,15 +32,18 @@ def require_json(headers: Mapping[str, str]) -> None:
         raise UnsupportedMediaType(f"Content-Type must be {JSON_MEDIA_TYPE}")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing more than ``limit`` bytes without reading them all.
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The body, refusing more than ``limit`` bytes or more than ``seconds`` to send them.
 
     A client that closes the connection halfway raises ``ClientDisconnected``:
     nobody is left to answer, and nothing went wrong in the relay.
     """
     _check_declared_length(request.headers, limit)
     try:
-        return await _read_up_to(request, limit)
+        async with asyncio.timeout(seconds):
+            return await _read_up_to(request, limit)
+    except TimeoutError:
+        raise RequestTimeout(f"the request body did not arrive within {seconds:g} s") from None
     except ClientDisconnect:
         raise ClientDisconnected from None
 

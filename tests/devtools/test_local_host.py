@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import select
+import socket
+import subprocess
+import sys
 import textwrap
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from devtools.local_host import (
+    APP_ROOT,
     HostError,
     build_asgi_app,
     create_host,
@@ -18,6 +25,7 @@ from devtools.local_host import (
     load_local_settings,
     route_prefix,
 )
+from devtools.processes import free_port, stop_processes, wait_for_port
 from devtools.threaded_server import ThreadedServer
 
 ECHO_APP = '''
@@ -138,3 +146,55 @@ def test_catch_all_routes_match_any_path_but_never_turn_404_into_405(tmp_path: P
         assert httpx.get(f"{server.url}/api/items").json() == {"items": []}
         assert httpx.get(f"{server.url}/api/missing").status_code == 404
         assert httpx.post(f"{server.url}/api/items").status_code == 405
+
+
+HEAD_SECONDS = "0.5"
+HOST_FLAGS = ["--head-timeout", HEAD_SECONDS]
+
+
+@pytest.fixture
+def hosted_port(tmp_path: Path) -> Iterator[int]:
+    """``python -m devtools.local_host`` serving the echo app, with a short request-head deadline."""
+    root = write_app(tmp_path, ECHO_APP)
+    port = free_port()
+    command = [sys.executable, "-m", "devtools.local_host", "--port", str(port), "--app-root", str(root), *HOST_FLAGS]
+    process = subprocess.Popen(command, cwd=APP_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process)
+        yield port
+    finally:
+        stop_processes([process])
+
+
+def closed_by_server(connection: socket.socket, trickle: bytes, give_up_after: float = 8) -> bool:
+    """Send ``trickle`` one byte per 0.1 s (then nothing); whether the server closed the connection meanwhile."""
+    deadline = time.monotonic() + give_up_after
+    pending = list(trickle)
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([connection], [], [], 0.1)
+        try:
+            if readable and connection.recv(65536) == b"":
+                return True
+            if pending:
+                connection.sendall(bytes([pending.pop(0)]))
+        except OSError:
+            return True
+    return False
+
+
+def test_a_connection_that_never_speaks_is_closed(hosted_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", hosted_port), timeout=10) as connection:
+        assert closed_by_server(connection, b"")
+
+
+def test_headers_sent_one_byte_at_a_time_are_cut_off(hosted_port: int) -> None:
+    head = b"GET /relay/items/1 HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", hosted_port), timeout=10) as connection:
+        assert closed_by_server(connection, head)
+
+
+def test_a_keep_alive_connection_that_idles_is_closed(hosted_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", hosted_port), timeout=10) as connection:
+        connection.sendall(b"GET /relay/items/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+        assert closed_by_server(connection, b"")

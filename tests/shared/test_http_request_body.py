@@ -59,3 +59,38 @@ def test_a_client_leaving_mid_body_is_logged_as_disconnected(
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert errors == [], [r.getMessage() for r in errors]
     assert not any(r.exc_info for r in caplog.records)
+
+
+def read_response(connection: socket.socket) -> tuple[int, dict[str, object]]:
+    """The status and JSON body of the answer, read until the server closes or the body is whole."""
+    raw = b""
+    while b"\r\n\r\n" not in raw or len(raw.split(b"\r\n\r\n", 1)[1]) < _length(raw):
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        raw += chunk
+    head, body = raw.split(b"\r\n\r\n", 1)
+    return int(head.split(b" ", 2)[1]), json.loads(body)
+
+
+def _length(raw: bytes) -> int:
+    for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 1 << 30
+
+
+@pytest.mark.parametrize("path", ROUTES)
+def test_a_body_that_does_not_arrive_in_time_is_408(
+    slow_relay_url: str, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    connection = start_post(slow_relay_url, path, 1000, b'{"model": "azure", ')
+    with connection:
+        status, body = read_response(connection)
+    assert status == 408
+    error = body["error"]
+    assert isinstance(error, dict) and error["code"] == "request_timeout"
+    assert "0.5 s" in error["message"]
+    assert [line["outcome"] for line in request_lines(caplog)] == ["request_timeout"]
