@@ -49,7 +49,7 @@ def load_object(raw: bytes) -> dict[str, Any]:
         document = json.loads(
             text, parse_constant=numbers.constant, parse_float=numbers.real, parse_int=numbers.integer
         )
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: only if the scan above ever misjudges
         raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise InvalidRequest("request body must be a JSON object")
