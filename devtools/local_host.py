@@ -218,18 +218,26 @@ def main(argv: list[str] | None = None) -> None:
     app = create_host(args.app_root)
     for line in describe_routes(app):
         print(f"  {line}", flush=True)
-    uvicorn.run(
+    uvicorn.Server(server_config(app, args.host, args.port, args.head_timeout, args.keep_alive)).run()
+
+
+def server_config(
+    app: Starlette, host: str, port: int, head_timeout: float = HEAD_SECONDS, keep_alive: int = KEEP_ALIVE_SECONDS
+) -> Any:
+    """uvicorn's configuration for the local host, with deadlines on slow and idle connections."""
+    import uvicorn
+
+    return uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         log_level="warning",
         timeout_graceful_shutdown=3,
-        http=head_deadline_protocol(args.head_timeout),
-        timeout_keep_alive=args.keep_alive,
+        http=head_deadline_protocol(head_timeout),
+        timeout_keep_alive=keep_alive,
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         limit_concurrency=MAX_CONNECTIONS,
     )
-
 
 if __name__ == "__main__":
     main()

@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import select
 import socket
-import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from devtools.local_host import (
-    APP_ROOT,
     HostError,
     build_asgi_app,
     create_host,
@@ -24,8 +23,8 @@ from devtools.local_host import (
     import_function_app,
     load_local_settings,
     route_prefix,
+    server_config,
 )
-from devtools.processes import free_port, stop_processes, wait_for_port
 from devtools.threaded_server import ThreadedServer
 
 ECHO_APP = '''
@@ -148,22 +147,19 @@ def test_catch_all_routes_match_any_path_but_never_turn_404_into_405(tmp_path: P
         assert httpx.post(f"{server.url}/api/items").status_code == 405
 
 
-HEAD_SECONDS = "0.5"
-HOST_FLAGS = ["--head-timeout", HEAD_SECONDS]
+class DeadlineHost(ThreadedServer):
+    """The local host's own uvicorn configuration, served in a thread, with a half-second head deadline."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self._server = uvicorn.Server(server_config(app, "127.0.0.1", 0, head_timeout=0.5))
 
 
 @pytest.fixture
 def hosted_port(tmp_path: Path) -> Iterator[int]:
-    """``python -m devtools.local_host`` serving the echo app, with a short request-head deadline."""
-    root = write_app(tmp_path, ECHO_APP)
-    port = free_port()
-    command = [sys.executable, "-m", "devtools.local_host", "--port", str(port), "--app-root", str(root), *HOST_FLAGS]
-    process = subprocess.Popen(command, cwd=APP_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process)
-        yield port
-    finally:
-        stop_processes([process])
+    """The echo app behind the local host's connection deadlines."""
+    with DeadlineHost(create_host(write_app(tmp_path, ECHO_APP), environ={})) as server:
+        yield server.port
 
 
 def closed_by_server(connection: socket.socket, trickle: bytes, give_up_after: float = 8) -> bool:
