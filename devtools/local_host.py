@@ -36,10 +36,19 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
+from devtools.connection_deadlines import head_deadline_protocol
+
 logger = logging.getLogger("devtools.local_host")
 
 APP_ROOT = Path(__file__).resolve().parent.parent
 ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"]
+
+# Connection limits, so a slow or idle client cannot hold a socket for ever (the relay
+# bounds the body itself, with limits.body_read_seconds). Values in the range Kestrel uses.
+HEAD_SECONDS = 10.0
+KEEP_ALIVE_SECONDS = 5
+MAX_HEAD_BYTES = 32 * 1024
+MAX_CONNECTIONS = 2048  # beyond this uvicorn answers 503 rather than accept more sockets
 
 
 class HostError(RuntimeError):
@@ -202,13 +211,33 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
     parser.add_argument("--app-root", type=Path, default=APP_ROOT)
+    parser.add_argument("--head-timeout", type=float, default=HEAD_SECONDS, help="seconds for a request's headers")
+    parser.add_argument("--keep-alive", type=int, default=KEEP_ALIVE_SECONDS, help="idle seconds between requests")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_host(args.app_root)
     for line in describe_routes(app):
         print(f"  {line}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=3)
+    uvicorn.Server(server_config(app, args.host, args.port, args.head_timeout, args.keep_alive)).run()
 
+
+def server_config(
+    app: Starlette, host: str, port: int, head_timeout: float = HEAD_SECONDS, keep_alive: int = KEEP_ALIVE_SECONDS
+) -> Any:
+    """uvicorn's configuration for the local host, with deadlines on slow and idle connections."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+        http=head_deadline_protocol(head_timeout),
+        timeout_keep_alive=keep_alive,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        limit_concurrency=MAX_CONNECTIONS,
+    )
 
 if __name__ == "__main__":
     main()

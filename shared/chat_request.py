@@ -8,14 +8,36 @@ learns about a typo from a 400 naming the field, not from a silent default.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import InvalidRequest
+from .json_body import INT64, MAX_DEPTH, load_object, nesting_depth
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
+# Every provider takes a token count as a 32-bit integer and a seed as a 64-bit one.
+TokenCount = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Seed = Annotated[int, Field(ge=-INT64, le=INT64 - 1)]
+
+
+def _shallow_json(text: str) -> str:
+    """Text an adapter may parse as JSON (tool arguments and results), refused if nested too deep to parse."""
+    if nesting_depth(text) > MAX_DEPTH:
+        raise ValueError(f"holds JSON nested deeper than {MAX_DEPTH} levels")
+    return text
+
+
+JsonText = Annotated[str, AfterValidator(_shallow_json)]
 
 # Parameters forwarded to the provider when the client sets them.
 SAMPLING_PARAMETERS = (
@@ -51,7 +73,7 @@ class ContentPart(BaseModel):
 
 class FunctionCall(_Strict):
     name: str
-    arguments: str
+    arguments: JsonText
 
 
 class ToolCall(_Strict):
@@ -69,6 +91,16 @@ class ChatMessage(_Strict):
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
     refusal: str | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _tool_result_depth(cls, content: str | list[ContentPart] | None, info: ValidationInfo) -> object:
+        """A tool's result is parsed as JSON by some adapters, like tool-call arguments."""
+        if info.data.get("role") == "tool":
+            texts = [content] if isinstance(content, str) else [part.text or "" for part in content or []]
+            for text in texts:
+                _shallow_json(text)
+        return content
 
     @model_validator(mode="after")
     def _check_role_fields(self) -> ChatMessage:
@@ -104,6 +136,28 @@ class Tool(_Strict):
     function: FunctionDefinition
 
 
+class JsonSchemaFormat(_Strict):
+    """``response_format.json_schema``: a named schema for structured output."""
+
+    name: str = Field(min_length=1, max_length=64)
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+
+
+class ResponseFormat(_Strict):
+    """``response_format``, checked here so that every provider translates a known shape."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+    @model_validator(mode="after")
+    def _schema_with_its_type(self) -> ResponseFormat:
+        if self.type == "json_schema" and self.json_schema is None:
+            raise ValueError("type json_schema needs json_schema")
+        return self
+
+
 class ChatRequest(_Strict):
     """A validated Chat Completions request; ``model`` is a public alias."""
 
@@ -111,15 +165,15 @@ class ChatRequest(_Strict):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: TokenCount | None = None
+    max_completion_tokens: TokenCount | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
     stop: str | list[str] | None = None
     n: int | None = Field(default=None, ge=1, le=1, description="Only n=1 is supported.")
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
-    seed: int | None = None
+    seed: Seed | None = None
     user: str | None = None
     tools: list[Tool] | None = None
     tool_choice: str | dict[str, Any] | None = None
@@ -145,27 +199,24 @@ class ChatRequest(_Strict):
 
 def parse_chat_request(raw: bytes) -> ChatRequest:
     """Parse and validate a request body, raising ``InvalidRequest`` that names the field."""
-    document = _json_object(raw)
+    document = load_object(raw)
     try:
-        return ChatRequest.model_validate(document)
+        chat = ChatRequest.model_validate(document)
     except ValidationError as exc:
         raise validation_error_to_invalid_request(exc) from None
+    if chat.response_format is not None:
+        # Kept as the client's dict for the adapters, but only in a shape they all know.
+        try:
+            ResponseFormat.model_validate(chat.response_format)
+        except ValidationError as exc:
+            raise validation_error_to_invalid_request(exc, within=("response_format",)) from None
+    return chat
 
 
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise InvalidRequest("request body must be a JSON object")
-    return document
-
-
-def validation_error_to_invalid_request(exc: ValidationError) -> InvalidRequest:
-    """The first validation problem as a 400 that names its field."""
+def validation_error_to_invalid_request(exc: ValidationError, within: tuple[str, ...] = ()) -> InvalidRequest:
+    """The first validation problem as a 400 that names its field (``within`` the parent's fields)."""
     problem = exc.errors(include_url=False, include_input=False)[0]
-    param = field_path(problem["loc"])
+    param = field_path((*within, *problem["loc"]))
     message = problem["msg"]
     if problem["type"] == "extra_forbidden":
         message = "unrecognized parameter"
@@ -201,7 +252,7 @@ class SimpleChatBody(_Strict):
     model: str = Field(min_length=1)
     messages: list[ChatMessage] | None = Field(default=None, min_length=1)
     prompt: str | None = Field(default=None, min_length=1)
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: TokenCount | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
 
     @model_validator(mode="after")
@@ -225,7 +276,7 @@ class SimpleChatBody(_Strict):
 
 def parse_simple_chat_request(raw: bytes) -> ChatRequest:
     """Parse the browser dialect's body into a streaming ``ChatRequest``."""
-    document = _json_object(raw)
+    document = load_object(raw)
     try:
         return SimpleChatBody.model_validate(document).to_chat_request()
     except ValidationError as exc:

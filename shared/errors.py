@@ -6,7 +6,9 @@
      │    ├── Unauthorized          401  no or bad relay credentials
      │    ├── Forbidden             403  credentials valid, action not allowed
      │    ├── ModelNotFound         404  unknown model alias
+     │    ├── RequestTimeout        408  body not received in time
      │    ├── PayloadTooLarge       413  body over the limit
+     │    ├── UnsupportedMediaType  415  body not sent as application/json
      │    └── TooManyRequests       429  the relay's own limits
      └── UpstreamError              a provider failed us (status chosen per case)
           ├── UpstreamRejected      400  the provider refused the request's content
@@ -83,9 +85,19 @@ class ModelNotFound(ClientError):
     code = "model_not_found"
 
 
+class RequestTimeout(ClientError):
+    status = 408
+    code = "request_timeout"
+
+
 class PayloadTooLarge(ClientError):
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ClientError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class TooManyRequests(ClientError):

@@ -8,6 +8,7 @@ the Python worker accepts once the streaming extension is loaded.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncGenerator, Callable
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
@@ -17,9 +18,10 @@ from .client_disconnect import ClientDisconnected, unless_disconnected
 from .dialects import typed_events
 from .dialects.openai_chat import ChunkEncoder, collect_completion, encode_stream, error_body
 from .dialects.sse import SSE_HEADERS, SSE_MEDIA_TYPE
-from .errors import InvalidRequest, PayloadTooLarge, RelayError
+from .errors import RelayError
 from .events import StreamEvent
 from .relay import OpenedStream, Relay
+from .request_body import read_body, require_json
 from .request_log import CLIENT_DISCONNECTED, RequestTrace, traced_events
 
 logger = logging.getLogger(__name__)
@@ -70,7 +72,8 @@ async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], C
     trace = RequestTrace()
     try:
         identity = await relay.access.authenticate(request.headers)
-        body = await read_body(request, relay.config.limits.max_body_bytes)
+        require_json(request.headers)
+        body = await read_body(request, relay.config.limits.max_body_bytes, relay.config.limits.body_read_seconds)
         admission = await relay.access.admit(identity, parse(body), len(body))
         chat = admission.chat
         trace.alias, trace.stream = chat.model, chat.stream
@@ -126,8 +129,11 @@ async def mint_browser_token(relay: Relay, request: Request) -> Response:
     """``POST /auth/browser-token``: a short-lived token for a web page, granting at most the caller's rights."""
     try:
         identity = await relay.access.authenticate(request.headers)
-        body = await read_body(request, MINT_BODY_LIMIT)
+        require_json(request.headers)
+        body = await read_body(request, MINT_BODY_LIMIT, relay.config.limits.body_read_seconds)
         document = relay.access.mint_browser_token(identity, body, relay.router.aliases())
+    except ClientDisconnected:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     except RelayError as exc:
         return error_response(exc)
     return JSONResponse(document, headers={"Cache-Control": "no-store"})
@@ -164,28 +170,10 @@ def error_response(error: RelayError, headers: dict[str, str] | None = None) -> 
     if error.status == 401:
         all_headers["WWW-Authenticate"] = "Bearer"
     if error.retry_after is not None:
-        all_headers["Retry-After"] = str(max(1, round(error.retry_after)))
+        all_headers["Retry-After"] = retry_after_header(error.retry_after)
     return JSONResponse(error_body(error), status_code=error.status, headers=all_headers)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes without reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise InvalidRequest("Content-Length is not a number")
-        if int(declared) > limit:
-            raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"request body is larger than {limit} bytes")
-
+def retry_after_header(seconds: float) -> str:
+    """Whole seconds, rounded up from the body's millisecond value, so header and body agree."""
+    return str(max(1, math.ceil(round(seconds, 3))))

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import select
+import socket
 import textwrap
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 from devtools.local_host import (
     HostError,
@@ -17,6 +23,7 @@ from devtools.local_host import (
     import_function_app,
     load_local_settings,
     route_prefix,
+    server_config,
 )
 from devtools.threaded_server import ThreadedServer
 
@@ -138,3 +145,52 @@ def test_catch_all_routes_match_any_path_but_never_turn_404_into_405(tmp_path: P
         assert httpx.get(f"{server.url}/api/items").json() == {"items": []}
         assert httpx.get(f"{server.url}/api/missing").status_code == 404
         assert httpx.post(f"{server.url}/api/items").status_code == 405
+
+
+class DeadlineHost(ThreadedServer):
+    """The local host's own uvicorn configuration, served in a thread, with a half-second head deadline."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self._server = uvicorn.Server(server_config(app, "127.0.0.1", 0, head_timeout=0.5))
+
+
+@pytest.fixture
+def hosted_port(tmp_path: Path) -> Iterator[int]:
+    """The echo app behind the local host's connection deadlines."""
+    with DeadlineHost(create_host(write_app(tmp_path, ECHO_APP), environ={})) as server:
+        yield server.port
+
+
+def closed_by_server(connection: socket.socket, trickle: bytes, give_up_after: float = 8) -> bool:
+    """Send ``trickle`` one byte per 0.1 s (then nothing); whether the server closed the connection meanwhile."""
+    deadline = time.monotonic() + give_up_after
+    pending = list(trickle)
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([connection], [], [], 0.1)
+        try:
+            if readable and connection.recv(65536) == b"":
+                return True
+            if pending:
+                connection.sendall(bytes([pending.pop(0)]))
+        except OSError:
+            return True
+    return False
+
+
+def test_a_connection_that_never_speaks_is_closed(hosted_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", hosted_port), timeout=10) as connection:
+        assert closed_by_server(connection, b"")
+
+
+def test_headers_sent_one_byte_at_a_time_are_cut_off(hosted_port: int) -> None:
+    head = b"GET /relay/items/1 HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", hosted_port), timeout=10) as connection:
+        assert closed_by_server(connection, head)
+
+
+def test_a_keep_alive_connection_that_idles_is_closed(hosted_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", hosted_port), timeout=10) as connection:
+        connection.sendall(b"GET /relay/items/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+        assert closed_by_server(connection, b"")

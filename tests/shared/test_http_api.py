@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import httpx
 import pytest
 
-from tests.conftest import AZURE_TEST_KEY
+from devtools.emulators.azure_openai import AzureOpenAIEmulator
+from devtools.emulators.scenario import inline_prompt
+from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY
 
 URL = "/api/v1/chat/completions"
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -89,3 +93,16 @@ def test_wrong_method_is_405(http: httpx.Client) -> None:
 
 def test_unknown_route_is_404(http: httpx.Client) -> None:
     assert http.post("/api/v1/completions", json={}).status_code == 404
+
+
+
+@pytest.mark.parametrize("retry_after_ms", [100, 1500, 2400, 2500])
+def test_retry_after_header_rounds_up_like_the_body(
+    fresh_relay_url: str, azure: AzureOpenAIEmulator, retry_after_ms: int
+) -> None:
+    prompt = inline_prompt(status=429, retry_after_ms=retry_after_ms)
+    body = {"model": "azure", "messages": [{"role": "user", "content": prompt}]}
+    response = httpx.post(f"{fresh_relay_url}{URL}", json=body, headers=AUTH_HEADERS, timeout=30)
+    seconds = float(str(assert_openai_error(response, 429)["retry_after"]))
+    assert seconds > 0
+    assert response.headers["retry-after"] == str(max(1, math.ceil(seconds)))

@@ -330,7 +330,8 @@ def test_minting_refuses_more_than_allowed(relay: str, wanted: dict[str, Any], s
 
 
 def test_minting_refuses_a_body_that_is_not_json(relay: str) -> None:
-    response = httpx.post(f"{relay}/api/auth/browser-token", content=b"{nope", headers=bearer(SERVER_KEY))
+    headers = {"content-type": "application/json", **bearer(SERVER_KEY)}
+    response = httpx.post(f"{relay}/api/auth/browser-token", content=b"{nope", headers=headers)
     assert "not valid JSON" in error_of(response, 400)["message"]
 
 

@@ -45,7 +45,8 @@ def test_client_gone_before_the_first_byte_still_closes_the_upstream(
     body = json.dumps({"model": "bedrock", "stream": True, "messages": user(prompt)}).encode()
     head = (
         "POST /api/v1/chat/completions HTTP/1.1\r\nHost: relay\r\n"
-        f"Authorization: Bearer {RELAY_TEST_KEY}\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Authorization: Bearer {RELAY_TEST_KEY}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
     )
     port = int(bedrock_relay_url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as raw:
