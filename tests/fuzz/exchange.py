@@ -2,8 +2,9 @@
 
 A verdict fails when the relay answers 5xx, when a log record carries a
 traceback or an ERROR, when a 200 stream does not end in exactly one
-terminal frame, when an error is not OpenAI-style JSON, or when the answer
-takes longer than :data:`HANG_SECONDS`.
+terminal frame, when an error is not OpenAI-style JSON, when a body sent as
+a CORS-simple Content-Type is served, or when the answer takes longer than
+:data:`HANG_SECONDS`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from tests.fuzz.json_text import encode
 from tests.fuzz.watch import TracebackWatch
 
 HANG_SECONDS = 10.0
+# The Content-Types a browser sends cross-site without asking first (a CORS "simple request").
+CORS_SIMPLE_TYPES = {b"text/plain", b"application/x-www-form-urlencoded", b"multipart/form-data"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ def exchange(http: httpx.Client, target: Target, case: Case, key: str, watch: Tr
     except (httpx.HTTPError, TimeoutError) as exc:
         verdict = Verdict(None, time.monotonic() - started, [f"transport: {type(exc).__name__}: {exc}"[:200]])
     else:
-        verdict = Verdict(status, time.monotonic() - started, _response_problems(target, status, content_type, body))
+        problems = _response_problems(target, status, content_type, body) + _content_type_problems(case, status, key)
+        verdict = Verdict(status, time.monotonic() - started, problems)
     verdict.problems += [f"log: {record}" for record in watch.take()]
     return verdict
 
@@ -89,6 +93,18 @@ def _send(http: httpx.Client, target: Target, case: Case, key: str, started: flo
             if time.monotonic() - started > HANG_SECONDS:
                 raise TimeoutError(f"no end of the response after {HANG_SECONDS} s")
         return response.status_code, response.headers.get("content-type", ""), b"".join(chunks)
+
+
+def _content_type_problems(case: Case, status: int, key: str) -> list[str]:
+    """A body a cross-site form could send without a CORS preflight must not be served (issue 10, defect 11)."""
+    types = [value for name, value in case.header_list(key) if name.lower() == "content-type"]
+    if 200 <= status < 300 and len(types) == 1 and media_type(types[0]) in CORS_SIMPLE_TYPES:
+        return [f"status {status} for Content-Type {types[0]!r}; expected 415"]
+    return []
+
+
+def media_type(value: bytes) -> bytes:
+    return value.split(b";", 1)[0].strip().lower()
 
 
 def _response_problems(target: Target, status: int, content_type: str, body: bytes) -> list[str]:
