@@ -90,7 +90,7 @@ def tool_exchange(arguments: str, result: str) -> list[dict[str, Any]]:
     ]
 
 
-DEEP_JSON_TEXT = nested(1500).text
+DEEP_JSON_TEXT = nested(1500, shape="object").text
 HELLO = {"model": ALIAS, "messages": [user("hi")]}
 
 
