@@ -66,6 +66,11 @@ def fuzz_http(fuzz_relay_url: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
+def healthy_emulators(azure: AzureOpenAIEmulator, bedrock: BedrockEmulator, vertex: VertexEmulator) -> None:
+    """Every emulator without scenarios (no test before left a fault scripted) and with an empty request log."""
+
+
+@pytest.fixture
 def traceback_watch() -> Iterator[TracebackWatch]:
     with watching() as watch:
         yield watch

@@ -56,6 +56,8 @@ def openai_stream_problems(body: bytes) -> list[str]:
         return [f"the stream must end with exactly one [DONE] (at {done}, {len(events)} frames)"]
     if len(finishes) != 1:
         return [f"the stream must have exactly one finish chunk before [DONE] (found {len(finishes)})"]
+    if not all(_is_usage_chunk(document) for document in documents[finishes[0] + 1 : last]):
+        return ["only the usage chunk may come between the finish chunk and [DONE]"]
     return []
 
 
@@ -90,6 +92,10 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return {"unparseable": text[:80]}
+
+
+def _is_usage_chunk(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("choices") == [] and isinstance(document.get("usage"), dict)
 
 
 def _unparseable(document: Any) -> bool:

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 @pytest.mark.timeout(PROFILE.timeout_seconds or 0)
 @pytest.mark.parametrize("target", TARGETS, ids=str)
+@pytest.mark.usefixtures("healthy_emulators")
 def test_fuzzed_requests_never_break_the_relay(
     target: Target, fuzz_http: httpx.Client, traceback_watch: TracebackWatch
 ) -> None:

@@ -34,6 +34,7 @@ def test_openai_stream_needs_one_finish_chunk_and_json_frames() -> None:
     assert openai_stream_problems(CHUNK + DONE)
     assert openai_stream_problems(FINISH + FINISH + DONE)
     assert openai_stream_problems(b"data: {not json\n\n" + FINISH + DONE)
+    assert openai_stream_problems(FINISH + CHUNK + DONE)
 
 
 def test_typed_streams_end_in_exactly_one_done_or_error() -> None:
