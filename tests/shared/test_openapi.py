@@ -1,0 +1,172 @@
+"""The OpenAPI document: valid 3.1, complete, served as generated, and true to the running relay."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import azure.functions as func
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator
+from pydantic import BaseModel, ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from devtools.emulators.azure_openai import AzureOpenAIEmulator
+from devtools.local_host import APP_ROOT, function_app_of, import_app_module
+from shared import access, errors
+from shared.chat_request import ChatRequest, SimpleChatBody
+from shared.openapi import document
+from shared.openapi.operations import CHAT_ERRORS
+from tests.conftest import AZURE_TEST_KEY, TEST_AUTH, patched_environ, single_azure_config
+
+DOCUMENT_URN = "urn:relay:openapi"
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def schema_validator(name: str) -> Draft202012Validator:
+    """A validator for one component schema, its references resolved within the document."""
+    resource = Resource.from_contents(document(), default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(DOCUMENT_URN, resource)
+    return Draft202012Validator({"$ref": f"{DOCUMENT_URN}#/components/schemas/{name}"}, registry=registry)
+
+
+@pytest.fixture(scope="module")
+def registered(azure_emulator: AzureOpenAIEmulator) -> Iterator[set[tuple[str, str]]]:
+    """The operations ``function_app.py`` registers, read as the worker indexes them (once: indexing twice fails)."""
+    config = {"auth": TEST_AUTH, **single_azure_config(azure_emulator)}
+    with patched_environ({"RELAY_CONFIG": json.dumps(config), "AZURE_TEST_KEY": AZURE_TEST_KEY}):
+        module = import_app_module(APP_ROOT / "function_app.py")
+    yield registered_operations(function_app_of(module))
+    asyncio.run(module.relay.aclose())
+
+
+def registered_operations(app: func.FunctionApp) -> set[tuple[str, str]]:
+    """``(path template, method)`` of every HTTP function, as OpenAPI spells them."""
+    operations = set()
+    for function in app.get_functions():
+        trigger = function.get_trigger()
+        if trigger is None or trigger.get_binding_name() != "httpTrigger":
+            continue
+        path = "/" + (trigger.route or "").replace("{*", "{")
+        operations |= {(path, str(getattr(method, "value", method)).lower()) for method in trigger.methods or []}
+    return operations
+
+
+def described_operations() -> set[tuple[str, str]]:
+    return {(path, method) for path, item in document()["paths"].items() for method in item}
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    OpenAPIV31SpecValidator(document()).validate()
+    assert document()["openapi"].startswith("3.1.")
+
+
+def test_every_registered_route_is_described(registered: set[tuple[str, str]]) -> None:
+    assert len(registered) >= 9
+    assert registered - described_operations() == set()
+
+
+def test_nothing_is_described_that_the_app_does_not_register(registered: set[tuple[str, str]]) -> None:
+    assert described_operations() - registered == set()
+
+
+def test_the_served_document_is_the_generated_one(relay_url: str) -> None:
+    response = httpx.get(f"{relay_url}/api/openapi.json", timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    assert response.json() == json.loads(json.dumps(document()))
+
+
+def _error_classes(base: type[errors.RelayError]) -> Iterator[type[errors.RelayError]]:
+    for subclass in base.__subclasses__():
+        yield subclass
+        yield from _error_classes(subclass)
+
+
+def test_chat_routes_document_every_status_an_error_class_has() -> None:
+    assert access.BrowserTokensDisabled in set(_error_classes(errors.RelayError))
+    statuses = {error.status for error in _error_classes(errors.RelayError)}
+    assert statuses - set(CHAT_ERRORS) == set()
+    assert {408, 415} <= set(CHAT_ERRORS)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "azure", "prompt": "hi"},
+        {"model": "azure", "messages": MESSAGES},
+        {"model": "azure", "messages": None, "prompt": "hi"},
+        {"model": "azure", "messages": MESSAGES, "prompt": "hi"},
+        {"model": "azure"},
+        {"model": "azure", "prompt": "hi", "temperature": 3},
+        {"model": "azure", "prompt": "hi", "stream": True},
+        {"model": "", "prompt": "hi"},
+    ],
+)
+def test_the_typed_event_body_schema_accepts_what_the_relay_accepts(body: dict[str, Any]) -> None:
+    assert schema_validator("SimpleChatBody").is_valid(body) == accepts(SimpleChatBody, body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "azure", "messages": MESSAGES},
+        {"model": "azure", "messages": MESSAGES, "stream": True, "stream_options": {"include_usage": True}},
+        {"model": "azure", "messages": []},
+        {"model": "azure", "messages": MESSAGES, "n": 2},
+        {"model": "azure", "messages": MESSAGES, "temperature": "hot"},
+        {"model": "azure", "messages": MESSAGES, "frobnicate": True},
+        {"model": "azure", "messages": [{"role": "wizard", "content": "x"}]},
+        {"model": "azure", "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]},
+    ],
+)
+def test_the_chat_request_schema_accepts_what_the_relay_accepts(body: dict[str, Any]) -> None:
+    assert schema_validator("ChatRequest").is_valid(body) == accepts(ChatRequest, body)
+
+
+def accepts(model: type[BaseModel], body: dict[str, Any]) -> bool:
+    try:
+        model.model_validate(body)
+    except ValidationError:
+        return False
+    return True
+
+
+def documented(path: str, method: str, status: int) -> bool:
+    return str(status) in document()["paths"][path][method]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "schema"),
+    [
+        ("post", "/v1/chat/completions", {"model": "azure", "messages": MESSAGES}, "ChatCompletion"),
+        ("post", "/v1/chat/completions", {"model": "azure", "messages": []}, "Error"),
+        ("post", "/v1/chat/completions", {"model": "nope", "messages": MESSAGES}, "Error"),
+        ("post", "/chat", {"model": "azure"}, "Error"),
+        ("get", "/v1/models", None, "ModelList"),
+        ("get", "/health", None, "Health"),
+        ("post", "/auth/browser-token", {}, "Error"),
+        ("get", "/ui/missing.js", None, "Error"),
+    ],
+)
+def test_real_responses_match_their_documented_schema(
+    http: httpx.Client, method: str, path: str, body: dict[str, Any] | None, schema: str
+) -> None:
+    response = http.request(method.upper(), f"/api{path}", json=body)
+    template = "/ui/{file}" if path.startswith("/ui/") else path
+    assert documented(template, method, response.status_code), response.status_code
+    errors_found = [error.message for error in schema_validator(schema).iter_errors(response.json())]
+    assert errors_found == []
+
+
+def test_an_unauthenticated_request_gets_the_documented_401(relay_url: str) -> None:
+    response = httpx.get(f"{relay_url}/api/v1/models", timeout=10)
+    components = document()["components"]
+    header = components["responses"]["Error401"]["headers"]["WWW-Authenticate"]["$ref"].rsplit("/", 1)[-1]
+    assert response.status_code == 401 and documented("/v1/models", "get", 401)
+    assert response.headers["www-authenticate"] == components["headers"][header]["schema"]["const"]
+    assert schema_validator("Error").is_valid(response.json())
