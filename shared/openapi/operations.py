@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..demo_ui import ASSETS
 from .schemas import Schema, ref
 
 # Status -> when the relay answers with it; every one carries the Error body.
@@ -81,8 +82,12 @@ def _errors(statuses: tuple[int, ...]) -> dict[str, Schema]:
     return {str(status): {"$ref": f"#/components/responses/Error{status}"} for status in statuses}
 
 
-def _body(schema: str, *, required: bool = True) -> Schema:
-    return {"required": required, "content": _json(schema)}
+def _body(schema: str, examples: dict[str, Any], *, required: bool = True) -> Schema:
+    media = {"schema": ref(schema), "examples": {name: {"value": value} for name, value in examples.items()}}
+    return {"required": required, "content": {JSON: media}}
+
+
+HELLO = [{"role": "user", "content": "Hi"}]
 
 
 def _served_headers() -> dict[str, Schema]:
@@ -104,7 +109,13 @@ def _chat_completions() -> Schema:
     return {
         "operationId": "createChatCompletion",
         "summary": "OpenAI Chat Completions, streamed as SSE or returned whole",
-        "requestBody": _body("ChatRequest"),
+        "requestBody": _body(
+            "ChatRequest",
+            {
+                "stream": {"model": "azure", "messages": HELLO, "stream": True},
+                "whole": {"model": "azure", "messages": HELLO, "max_tokens": 64},
+            },
+        ),
         "responses": {
             "200": {
                 "description": "A chat.completion (stream: false) or an SSE stream (stream: true).",
@@ -121,7 +132,10 @@ def _chat_events() -> Schema:
     return {
         "operationId": "streamChatEvents",
         "summary": "The same stream in the typed-event dialect, for hand-written browser code",
-        "requestBody": _body("SimpleChatBody"),
+        "requestBody": _body(
+            "SimpleChatBody",
+            {"prompt": {"model": "azure", "prompt": "Hi"}, "messages": {"model": "azure", "messages": HELLO}},
+        ),
         "responses": {
             "200": {"description": "An SSE stream of named events.", "headers": _served_headers(), "content": stream},
             **_errors(CHAT_ERRORS),
@@ -144,7 +158,11 @@ def _mint_browser_token() -> Schema:
     return {
         "operationId": "mintBrowserToken",
         "summary": "A short-lived browser token granting at most the caller's own rights",
-        "requestBody": _body("MintRequest", required=False),
+        "requestBody": _body(
+            "MintRequest",
+            {"scoped": {"models": ["azure"], "max_tokens": 512, "ttl_minutes": 10, "subject": "user-42"}},
+            required=False,
+        ),
         "responses": {
             "200": {"description": "The token and its claims.", "content": _json("BrowserToken")},
             **_errors(MINT_ERRORS),
@@ -180,11 +198,11 @@ def _demo_page() -> Schema:
 
 
 def _demo_asset() -> Schema:
-    file = {"name": "file", "in": "path", "required": True, "schema": {"type": "string"}}
+    file = {"name": "file", "in": "path", "required": True, "schema": {"enum": sorted(ASSETS)}}
     return {
         "operationId": "demoAsset",
         "summary": "The demo page's files, from an allow-list",
-        "description": "demo.js, demo.css, relay-client.js and index.html; any other name is 404.",
+        "description": "Only the names listed; any other is 404.",
         "security": PUBLIC,
         "parameters": [file],
         "responses": {

@@ -33,12 +33,35 @@ def request_schemas() -> dict[str, Schema]:
     )
     schemas: dict[str, Schema] = top["$defs"]
     schemas["SimpleChatBody"]["oneOf"] = _exactly_one_of(messages="array", prompt="string")
+    schemas["ChatMessage"]["allOf"] = ROLE_RULES
     return schemas
 
 
 def _exactly_one_of(**fields: str) -> list[Schema]:
     """The model validator's "exactly one of these, not null" rule, which pydantic cannot export."""
     return [{"required": [name], "properties": {name: {"type": kind}}} for name, kind in fields.items()]
+
+
+_NOT_NULL: Schema = {"not": {"type": "null"}}
+_PRESENT = {"required": ["content"], "properties": {"content": _NOT_NULL}}
+
+# ChatMessage's model validator, which pydantic cannot export: what each role must carry.
+ROLE_RULES: list[Schema] = [
+    {
+        "if": {"properties": {"role": {"const": "tool"}}},
+        "then": {"required": ["tool_call_id"], "properties": {"tool_call_id": {"type": "string", "minLength": 1}}},
+    },
+    {"if": {"properties": {"role": {"enum": ["system", "developer", "user", "tool"]}}}, "then": _PRESENT},
+    {
+        "if": {"properties": {"role": {"const": "assistant"}}},
+        "then": {
+            "anyOf": [
+                _PRESENT,
+                {"required": ["tool_calls"], "properties": {"tool_calls": {"type": "array", "minItems": 1}}},
+            ]
+        },
+    },
+]
 
 
 def response_schemas() -> dict[str, Schema]:

@@ -19,6 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.local_host import APP_ROOT, function_app_of, import_app_module
 from shared import access, errors
+from shared.auth.minting import MintRequest
 from shared.chat_request import ChatRequest, SimpleChatBody
 from shared.openapi import document
 from shared.openapi.operations import CHAT_ERRORS
@@ -26,6 +27,7 @@ from tests.conftest import AZURE_TEST_KEY, TEST_AUTH, patched_environ, single_az
 
 DOCUMENT_URN = "urn:relay:openapi"
 MESSAGES = [{"role": "user", "content": "hi"}]
+TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
 
 
 def schema_validator(name: str) -> Draft202012Validator:
@@ -122,6 +124,13 @@ def test_the_typed_event_body_schema_accepts_what_the_relay_accepts(body: dict[s
         {"model": "azure", "messages": MESSAGES, "frobnicate": True},
         {"model": "azure", "messages": [{"role": "wizard", "content": "x"}]},
         {"model": "azure", "messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]},
+        {"model": "azure", "messages": [{"role": "user"}]},
+        {"model": "azure", "messages": [{"role": "tool", "content": "42"}]},
+        {"model": "azure", "messages": [{"role": "tool", "content": "42", "tool_call_id": ""}]},
+        {"model": "azure", "messages": [{"role": "tool", "content": "42", "tool_call_id": "call_1"}]},
+        {"model": "azure", "messages": [{"role": "assistant"}]},
+        {"model": "azure", "messages": [{"role": "assistant", "tool_calls": []}]},
+        {"model": "azure", "messages": [{"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]}]},
     ],
 )
 def test_the_chat_request_schema_accepts_what_the_relay_accepts(body: dict[str, Any]) -> None:
@@ -170,3 +179,19 @@ def test_an_unauthenticated_request_gets_the_documented_401(relay_url: str) -> N
     assert response.status_code == 401 and documented("/v1/models", "get", 401)
     assert response.headers["www-authenticate"] == components["headers"][header]["schema"]["const"]
     assert schema_validator("Error").is_valid(response.json())
+
+
+def request_examples() -> Iterator[tuple[str, Any]]:
+    for item in document()["paths"].values():
+        for operation in item.values():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            for example in (media or {}).get("examples", {}).values():
+                yield media["schema"]["$ref"].rsplit("/", 1)[-1], example["value"]
+
+
+def test_every_request_example_is_valid_and_accepted() -> None:
+    models = {"ChatRequest": ChatRequest, "SimpleChatBody": SimpleChatBody, "MintRequest": MintRequest}
+    examples = list(request_examples())
+    assert {schema for schema, _ in examples} == set(models)
+    for schema, value in examples:
+        assert schema_validator(schema).is_valid(value) and accepts(models[schema], value), value
