@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     process, port = start_dev_relay()
     try:
         command = schemathesis_command(port, args.max_examples, args.max_time, args.seed)
-        return subprocess.run(command, cwd=APP_ROOT, check=False).returncode
+        # Schemathesis keeps its cache of failures in the working directory: an ignored one.
+        REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        return subprocess.run(command, cwd=REPORT_DIR.parent, check=False).returncode
     finally:
         stop_processes([process], grace=15)
 

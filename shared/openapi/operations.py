@@ -97,12 +97,25 @@ def _served_headers() -> dict[str, Schema]:
     }
 
 
-def _event_stream(description: str) -> Schema:
-    return {SSE: {"schema": {"type": "string", "description": description}}}
+def _event_stream(names: list[str], description: str) -> Schema:
+    """An SSE body whose ``schema`` describes each event, as OpenAPI 3.1 tools read it (3.2's itemSchema)."""
+    event = {
+        "type": "object",
+        "description": description,
+        "properties": {
+            "event": {"enum": names, "description": "The event's name; message when the frame has none."},
+            "data": {"type": "string"},
+            "id": {"type": "string"},
+            "retry": {"type": "integer"},
+        },
+        "required": ["data"],
+    }
+    return {SSE: {"schema": event}}
 
 
 def _chat_completions() -> Schema:
     stream = _event_stream(
+        ["message"],
         "With stream: true. `data:` frames of chat.completion.chunk JSON ending in `data: [DONE]`, "
         'or one terminal `data: {"error": {...}}` frame; `: keep-alive` comments while the upstream is quiet.'
     )
@@ -128,7 +141,10 @@ def _chat_completions() -> Schema:
 
 
 def _chat_events() -> Schema:
-    stream = _event_stream("Named events: text_delta, thinking, tool_call, usage, then exactly one done or error.")
+    stream = _event_stream(
+        ["text_delta", "thinking", "tool_call", "usage", "done", "error"],
+        "Named events with JSON data (README, the typed-event dialect); exactly one done or error ends the stream.",
+    )
     return {
         "operationId": "streamChatEvents",
         "summary": "The same stream in the typed-event dialect, for hand-written browser code",

@@ -195,3 +195,31 @@ def test_every_request_example_is_valid_and_accepted() -> None:
     assert {schema for schema, _ in examples} == set(models)
     for schema, value in examples:
         assert schema_validator(schema).is_valid(value) and accepts(models[schema], value), value
+
+
+def sse_events(body: str) -> list[dict[str, str]]:
+    """Events as OpenAPI tools read them: ``event`` (``message`` by default) and the joined ``data``."""
+    events = []
+    for block in body.split("\n\n"):
+        fields = [line.split(": ", 1) for line in block.split("\n") if line and not line.startswith(":")]
+        if fields:
+            name = next((value for field, value in fields if field == "event"), "message")
+            events.append({"event": name, "data": "\n".join(value for field, value in fields if field == "data")})
+    return events
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/chat/completions", {"model": "azure", "messages": MESSAGES, "stream": True}),
+        ("/chat", {"model": "azure", "prompt": "hi"}),
+    ],
+)
+def test_every_streamed_event_matches_the_documented_event_schema(
+    http: httpx.Client, path: str, body: dict[str, Any]
+) -> None:
+    with http.stream("POST", f"/api{path}", json=body) as response:
+        events = sse_events(response.read().decode())
+    schema = document()["paths"][path]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    assert len(events) >= 3
+    assert [event for event in events if not Draft202012Validator(schema).is_valid(event)] == []
