@@ -38,7 +38,7 @@ def start_dev_relay() -> tuple[subprocess.Popen[bytes], int]:
     return process, port
 
 
-def schemathesis_command(port: int, max_examples: int, max_time: int, seed: int | None) -> list[str]:
+def schemathesis_command(port: int, max_examples: int, max_time: int, extra: list[str]) -> list[str]:
     """The ``schemathesis run`` command line for a relay on ``port``, loopback only."""
     executable = Path(sys.executable).with_name("schemathesis")
     command = [
@@ -56,20 +56,18 @@ def schemathesis_command(port: int, max_examples: int, max_time: int, seed: int 
         "--report=junit",
         f"--report-dir={REPORT_DIR}",
     ]
-    if seed is not None:
-        command.append(f"--seed={seed}")
-    return command
+    return [*command, *extra]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=200, help="test cases per operation and mode")
-    parser.add_argument("--max-time", type=int, default=600, help="seconds for the whole run")
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--max-time", type=int, default=600, help="seconds; fuzzing repeats until they are spent")
+    parser.add_argument("extra", nargs="*", help="after --: more schemathesis run options, e.g. --seed=1")
     args = parser.parse_args(argv)
     process, port = start_dev_relay()
     try:
-        command = schemathesis_command(port, args.max_examples, args.max_time, args.seed)
+        command = schemathesis_command(port, args.max_examples, args.max_time, args.extra)
         # Schemathesis keeps its cache of failures in the working directory: an ignored one.
         REPORT_DIR.mkdir(parents=True, exist_ok=True)
         return subprocess.run(command, cwd=REPORT_DIR.parent, check=False).returncode
