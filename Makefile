@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.package-lock.json
 AZURITE := devtools/azurite/node_modules/.package-lock.json
 
-.PHONY: install webdeps azurite dev serve emulators test pytest webtest lint bench clean
+.PHONY: install webdeps azurite dev serve emulators test pytest webtest lint fuzz bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ pytest: install webdeps azurite
 lint: install
 	$(PY) -m ruff check shared devtools tests function_app.py bench
 	$(PY) -m mypy shared
+
+## make fuzz: the long fuzz suite, then Schemathesis against a dev relay on free ports (devtools/fuzz_api.py)
+fuzz: install webdeps azurite
+	RELAY_FUZZ_PROFILE=long $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
+	$(PY) -m devtools.fuzz_api
 
 ## make bench: throughput and latency figures, printed as a table
 bench: install

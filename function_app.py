@@ -15,7 +15,7 @@ import gc
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
-from shared import demo_ui, http_api
+from shared import demo_ui, http_api, openapi
 from shared.relay import Relay
 
 relay = Relay.from_environment()
@@ -67,6 +67,12 @@ async def mint_browser_token(req: Request) -> Response:
 async def cors_preflight(req: Request) -> Response:
     """CORS preflight for every route, answered by the app (leave the platform's CORS list empty)."""
     return http_api.preflight(relay, req)
+
+
+@app.route(route="openapi.json", methods=["GET"])
+async def openapi_document(req: Request) -> Response:
+    """This API described as OpenAPI 3.1, for generating clients; public, like the README."""
+    return http_api.with_cors(relay, req, openapi.serve())
 
 
 @app.route(route="health", methods=["GET"])

@@ -1,7 +1,9 @@
 """``make dev``: every provider emulator plus the relay, so real streams work with no cloud account.
 
-The emulators listen on fixed loopback ports that the demo configuration
-(``devtools/config/relay.dev.json``) points at; the relay is served by the
+The emulators listen on loopback ports, 8101-8103 unless flags say otherwise;
+the demo configuration (``devtools/config/relay.dev.json``) is pointed at the
+ports actually used, so tests can run a whole dev setup on free ports while a
+developer's own ``make dev`` holds the defaults. The relay is served by the
 local host exactly as ``make serve`` would serve it.
 
 Vertex authenticates for real: the Vertex emulator hands out a service-account
@@ -29,18 +31,19 @@ from .threaded_server import ThreadedServer
 
 DEV_CONFIG = APP_ROOT / "devtools" / "config" / "relay.dev.json"
 
-# (emulator module, port); the demo config points each backend at one of these.
-EMULATORS = (
-    ("azure_openai", 8101),
-    ("bedrock", 8102),
-    ("vertex", 8103),
-)
+# Emulator module -> default port; a backend is pointed at the emulator named like its provider.
+EMULATORS = {
+    "azure_openai": 8101,
+    "bedrock": 8102,
+    "vertex": 8103,
+}
+# The field of each provider's backend settings that holds its endpoint.
+ENDPOINT_FIELDS = {"azure_openai": "endpoint", "bedrock": "endpoint_url", "vertex": "endpoint_url"}
 
 VERTEX_CREDENTIALS_SETTING = "DEV_VERTEX_CREDENTIALS"
 
 # Placeholder credentials the emulators accept; never real secrets.
 DEV_ENVIRONMENT = {
-    "RELAY_CONFIG": str(DEV_CONFIG),
     "DEV_AZURE_OPENAI_KEY": "dev-only-azure-key",
     "AWS_ACCESS_KEY_ID": "AKIDEVONLYEXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "dev-only-aws-secret",
@@ -48,18 +51,28 @@ DEV_ENVIRONMENT = {
 }
 
 
-def start_emulators() -> list[ThreadedServer]:
-    """Start each emulator that is available on its fixed port."""
-    servers = []
-    for name, port in EMULATORS:
+def start_emulators(ports: dict[str, int]) -> dict[str, ThreadedServer]:
+    """Start each available emulator on its port, by emulator name."""
+    servers = {}
+    for name, port in ports.items():
         try:
             module = importlib.import_module(f"devtools.emulators.{name}")
         except ImportError:
             continue
         server = ThreadedServer(module.create_app(), port=port).start()
         print(f"  emulator {name:<13} {server.url}", flush=True)
-        servers.append(server)
+        servers[name] = server
     return servers
+
+
+def dev_config(servers: dict[str, ThreadedServer]) -> str:
+    """The demo configuration with each backend pointed at its running emulator, as inline JSON."""
+    document = json.loads(DEV_CONFIG.read_text(encoding="utf-8"))
+    for backend in document["backends"]:
+        server = servers.get(backend["provider"])
+        if server is not None:
+            backend[ENDPOINT_FIELDS[backend["provider"]]] = server.url
+    return json.dumps(document)
 
 
 def vertex_service_account(emulator_url: str) -> dict[str, str]:
@@ -70,12 +83,11 @@ def vertex_service_account(emulator_url: str) -> dict[str, str]:
     return info
 
 
-def provide_vertex_credentials(servers: list[ThreadedServer]) -> Path | None:
+def provide_vertex_credentials(servers: dict[str, ThreadedServer]) -> Path | None:
     """Put a trusted key in the dev app setting and in a key file; returns the file's directory."""
-    port = dict(EMULATORS)["vertex"]
-    if not any(server.port == port for server in servers):
+    if "vertex" not in servers:
         return None
-    info = vertex_service_account(f"http://127.0.0.1:{port}")
+    info = vertex_service_account(servers["vertex"].url)
     os.environ.setdefault(VERTEX_CREDENTIALS_SETTING, json.dumps(info))
     key_file = Path(tempfile.mkdtemp(prefix="relay-dev-")) / "vertex-service-account.json"
     key_file.write_text(json.dumps(info, indent=2), encoding="utf-8")
@@ -98,14 +110,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the relay against local provider emulators.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
     parser.add_argument("--emulators-only", action="store_true")
+    for name, default in EMULATORS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}-port", type=int, default=default, metavar="PORT")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name, value in DEV_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     print("Starting provider emulators:", flush=True)
-    servers = start_emulators()
-    key_directory = provide_vertex_credentials(servers)
+    emulators = start_emulators({name: getattr(args, f"{name}_port") for name in EMULATORS})
+    key_directory = provide_vertex_credentials(emulators)
+    servers = list(emulators.values())
     if not args.emulators_only:
+        os.environ.setdefault("RELAY_CONFIG", dev_config(emulators))
         app = create_host(Path(APP_ROOT))
         relay = ThreadedServer(app, port=args.port, host="127.0.0.1").start()
         servers.append(relay)

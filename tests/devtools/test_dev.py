@@ -1,11 +1,14 @@
 """``make dev`` end to end: a fresh process serves real streams from every emulator.
 
 Vertex authenticates for real even here: emulator-issued key, JWT grant, bearer token.
+The emulators run on free ports while the default ones (8101-8103) are held by this
+module, as they are when a developer keeps ``make dev`` open while running the tests.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,14 +22,36 @@ from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from devtools.local_host import APP_ROOT
 from devtools.processes import free_port, stop_processes, wait_for_port
 
-VERTEX_EMULATOR = "http://127.0.0.1:8103"
+DEFAULT_EMULATOR_PORTS = (8101, 8102, 8103)
+
+
+def hold_ports(ports: tuple[int, ...]) -> list[socket.socket]:
+    """Listen on ``ports`` as a running ``make dev`` would; a port already taken is held already."""
+    held = []
+    for port in ports:
+        listener = socket.socket()
+        try:
+            listener.bind(("127.0.0.1", port))
+            listener.listen()
+        except OSError:
+            listener.close()
+            continue
+        held.append(listener)
+    return held
 
 
 @pytest.fixture(scope="module")
-def dev_url() -> Iterator[str]:
+def emulator_ports() -> dict[str, int]:
+    return {"azure_openai": free_port(), "bedrock": free_port(), "vertex": free_port()}
+
+
+@pytest.fixture(scope="module")
+def dev_url(emulator_ports: dict[str, int]) -> Iterator[str]:
     port = free_port()
+    held = hold_ports(DEFAULT_EMULATOR_PORTS)
+    flags = [f"--{name.replace('_', '-')}-port={emulator_port}" for name, emulator_port in emulator_ports.items()]
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.dev", "--port", str(port)],
+        [sys.executable, "-m", "devtools.dev", "--port", str(port), *flags],
         cwd=APP_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -38,6 +63,8 @@ def dev_url() -> Iterator[str]:
         stop_processes([process], grace=15)
         assert process.stdout is not None
         process.stdout.close()
+        for listener in held:
+            listener.close()
 
 
 def test_openai_sdk_streams_the_azure_alias(dev_url: str) -> None:
@@ -86,11 +113,12 @@ def test_openai_sdk_streams_the_other_aliases(dev_url: str, alias: str) -> None:
     assert text == DEFAULT_TEXT
 
 
-def test_dev_relay_uses_tokens_the_emulator_issued(dev_url: str) -> None:
+def test_dev_relay_uses_tokens_the_emulator_issued(dev_url: str, emulator_ports: dict[str, int]) -> None:
     with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev-relay-key") as client:
         client.chat.completions.create(model="vertex", messages=[{"role": "user", "content": "hi"}])
-    tokens = httpx.get(f"{VERTEX_EMULATOR}/_emulator/tokens").json()["tokens"]
-    requests = httpx.get(f"{VERTEX_EMULATOR}/_emulator/requests").json()["requests"]
+    vertex_emulator = f"http://127.0.0.1:{emulator_ports['vertex']}"
+    tokens = httpx.get(f"{vertex_emulator}/_emulator/tokens").json()["tokens"]
+    requests = httpx.get(f"{vertex_emulator}/_emulator/requests").json()["requests"]
     assert requests[-1]["status"] == 200
     assert requests[-1]["auth"] in {f"Bearer {token['token']}" for token in tokens}
 
