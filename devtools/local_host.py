@@ -132,8 +132,13 @@ class CatchAllRoute(Route):
     """A ``{*rest}`` route: with the wrong method it does not match at all.
 
     Otherwise an ``OPTIONS``-only catch-all would answer every unknown path
-    with 405 instead of the host's 404.
+    with 405 instead of the host's 404. It also matches paths holding a
+    percent-encoded newline, which Starlette's ``path`` convertor stops at.
     """
+
+    def __init__(self, path: str, **kwargs: Any) -> None:
+        super().__init__(path, **kwargs)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
     def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
         match, child_scope = super().matches(scope)

@@ -141,6 +141,8 @@ def test_catch_all_routes_match_any_path_but_never_turn_404_into_405(tmp_path: P
     app = build_asgi_app(import_function_app(root / "function_app.py"), "api")
     with ThreadedServer(app) as server:
         assert httpx.options(f"{server.url}/api/deep/nested/path").json() == {"rest": "deep/nested/path"}
+        # Starlette's path convertor stops at a newline; a percent-encoded one is still part of the path.
+        assert httpx.options(f"{server.url}/api/line%0Abreak%5B").json() == {"rest": "line\nbreak["}
         assert httpx.options(f"{server.url}/api/items").status_code == 200
         assert httpx.get(f"{server.url}/api/items").json() == {"items": []}
         assert httpx.get(f"{server.url}/api/missing").status_code == 404
