@@ -300,3 +300,32 @@ def bedrock_client(bedrock_relay_url: str) -> Iterator[openai.OpenAI]:
     """The real OpenAI SDK pointed at the Bedrock relay."""
     with openai.OpenAI(base_url=f"{bedrock_relay_url}/api/v1", api_key="relay-client-key", max_retries=0) as sdk:
         yield sdk
+
+
+def every_provider_config(azure_url: str, bedrock_url: str, vertex_url: str) -> dict[str, Any]:
+    """One alias per provider path: ``azure``, ``bedrock``, ``vertex`` (OpenAI API) and ``vertex-native``."""
+    return {
+        "backends": [
+            azure_backend("azure-east", azure_url),
+            bedrock_backend("bedrock-east", bedrock_url),
+            vertex_backend("vertex-openai", vertex_url),
+            vertex_backend("vertex-gemini", vertex_url, api="native"),
+        ],
+        "models": {
+            "azure": ["azure-east"],
+            "bedrock": ["bedrock-east"],
+            "vertex": ["vertex-openai"],
+            "vertex-native": ["vertex-gemini"],
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def every_provider_relay_url(
+    azure_emulator: AzureOpenAIEmulator, bedrock_emulator: BedrockEmulator, vertex_emulator: VertexEmulator
+) -> Iterator[str]:
+    """The session's relay with an alias per provider path, for tests that sweep all four."""
+    urls = [emulator.url for emulator in (azure_emulator, bedrock_emulator, vertex_emulator)]  # type: ignore[attr-defined]
+    environ = {"AZURE_TEST_KEY": AZURE_TEST_KEY, **BEDROCK_ENV, **vertex_key_file(urls[2])}
+    with serve_relay(every_provider_config(*urls), environ) as url:
+        yield url

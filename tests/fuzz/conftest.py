@@ -1,6 +1,6 @@
 """One relay for the whole fuzz session, serving every provider path, and the run's tally.
 
-The relay is ``function_app.py`` hosted over real HTTP (``host_relay``) with
+The relay is ``every_provider_relay_url`` from ``tests/conftest.py``: ``function_app.py`` hosted over real HTTP with
 four aliases, one per provider path, each on its session emulator:
 ``azure`` (Azure OpenAI), ``bedrock`` (Bedrock Converse), ``vertex``
 (Vertex's OpenAI-compatible API) and ``vertex-native`` (Gemini's own API).
@@ -16,52 +16,15 @@ import pytest
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.vertex import VertexEmulator
-from tests.conftest import (
-    AZURE_TEST_KEY,
-    BEDROCK_ENV,
-    azure_backend,
-    bedrock_backend,
-    serve_relay,
-    vertex_backend,
-    vertex_key_file,
-)
 from tests.fuzz.exchange import HANG_SECONDS
 from tests.fuzz.tally import TALLY
 from tests.fuzz.watch import TracebackWatch, watching
 
 
-def fuzz_config(azure: str, bedrock: str, vertex: str) -> dict[str, object]:
-    return {
-        "backends": [
-            azure_backend("azure-east", azure),
-            bedrock_backend("bedrock-east", bedrock),
-            vertex_backend("vertex-openai", vertex, "openai"),
-            vertex_backend("vertex-native", vertex, "native"),
-        ],
-        "models": {
-            "azure": ["azure-east"],
-            "bedrock": ["bedrock-east"],
-            "vertex": ["vertex-openai"],
-            "vertex-native": ["vertex-native"],
-        },
-    }
-
-
 @pytest.fixture(scope="session")
-def fuzz_relay_url(
-    azure_emulator: AzureOpenAIEmulator, bedrock_emulator: BedrockEmulator, vertex_emulator: VertexEmulator
-) -> Iterator[str]:
-    """The session's relay, with an alias per provider path."""
-    urls = [emulator.url for emulator in (azure_emulator, bedrock_emulator, vertex_emulator)]  # type: ignore[attr-defined]
-    environ = {"AZURE_TEST_KEY": AZURE_TEST_KEY, **BEDROCK_ENV, **vertex_key_file(urls[2])}
-    with serve_relay(fuzz_config(*urls), environ) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def fuzz_http(fuzz_relay_url: str) -> Iterator[httpx.Client]:
+def fuzz_http(every_provider_relay_url: str) -> Iterator[httpx.Client]:
     """One keep-alive client for the whole run; headers come from each case."""
-    with httpx.Client(base_url=fuzz_relay_url, timeout=HANG_SECONDS) as client:
+    with httpx.Client(base_url=every_provider_relay_url, timeout=HANG_SECONDS) as client:
         yield client
 
 

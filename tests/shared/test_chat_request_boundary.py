@@ -14,18 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from devtools.emulators.bedrock import BedrockEmulator
-from devtools.emulators.vertex import VertexEmulator
 from tests.conftest import (
     AUTH_HEADERS,
-    AZURE_TEST_KEY,
-    BEDROCK_ENV,
-    azure_backend,
-    bedrock_backend,
-    serve_relay,
-    vertex_backend,
-    vertex_key_file,
 )
 from tests.shared.test_http_api import assert_openai_error
 
@@ -36,26 +26,9 @@ DEEP = 1200
 
 
 @pytest.fixture(scope="module")
-def relay(
-    azure_emulator: AzureOpenAIEmulator, bedrock_emulator: BedrockEmulator, vertex_emulator: VertexEmulator
-) -> Iterator[httpx.Client]:
-    """One relay with an alias per provider path, and a client for it."""
-    config = {
-        "backends": [
-            azure_backend("azure-east", azure_emulator.url),  # type: ignore[attr-defined]
-            bedrock_backend("bedrock-east", bedrock_emulator.url),  # type: ignore[attr-defined]
-            vertex_backend("vertex-openai", vertex_emulator.url),  # type: ignore[attr-defined]
-            vertex_backend("vertex-gemini", vertex_emulator.url, api="native"),  # type: ignore[attr-defined]
-        ],
-        "models": {
-            "azure": ["azure-east"],
-            "bedrock": ["bedrock-east"],
-            "vertex": ["vertex-openai"],
-            "vertex-native": ["vertex-gemini"],
-        },
-    }
-    environ = {"AZURE_TEST_KEY": AZURE_TEST_KEY, **BEDROCK_ENV, **vertex_key_file(vertex_emulator.url)}  # type: ignore[attr-defined]
-    with serve_relay(config, environ) as url, httpx.Client(base_url=url, timeout=30, headers=AUTH_HEADERS) as http:
+def relay(every_provider_relay_url: str) -> Iterator[httpx.Client]:
+    """A client for the session's relay with an alias per provider path."""
+    with httpx.Client(base_url=every_provider_relay_url, timeout=30, headers=AUTH_HEADERS) as http:
         yield http
 
 
