@@ -20,7 +20,9 @@
 
 Adapters convert SDK exceptions into these with ``raise ... from exc``;
 messages are written for the client and never include upstream secrets,
-URLs with keys, or raw upstream bodies.
+URLs with keys, or raw upstream bodies. A message or ``param`` that quotes
+client input (a key holding a lone surrogate, say) is made writable as UTF-8
+here, once, so answering with an error can never itself fail.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class RelayError(Exception):
         retry_after: float | None = None,
         param: str | None = None,
     ) -> None:
+        message = writable(message)
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -53,7 +56,12 @@ class RelayError(Exception):
         if retryable is not None:
             self.retryable = retryable
         self.retry_after = retry_after
-        self.param = param
+        self.param = writable(param) if param is not None else None
+
+
+def writable(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udfff`` escapes, which UTF-8 can encode."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ClientError(RelayError):

@@ -182,7 +182,7 @@ _PLAIN = (float, bool, type(None))
 
 def _check_string(text: str, where: Location) -> None:
     if _SURROGATE.search(text):
-        path = _printable(_path(where))
+        path = _path(where)  # RelayError escapes a surrogate key so the 400 can be written
         raise InvalidRequest(f"{path}: contains a lone UTF-16 surrogate, which is not Unicode text", param=path)
 
 
@@ -196,7 +196,3 @@ def _path(where: Location) -> str:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
 
-
-def _printable(path: str) -> str:
-    """``path`` with surrogates (from a key) escaped, so the error itself can be written as UTF-8."""
-    return path.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -207,6 +207,15 @@ def test_numbers_that_overflow_and_odd_keys_are_named(relay: httpx.Client, url: 
 
 
 @pytest.mark.parametrize("url", [V1, CHAT])
+def test_nesting_under_a_key_that_is_a_lone_surrogate_is_named_escaped(relay: httpx.Client, url: str) -> None:
+    # Found by the long fuzz run: the path to the deep value held the raw surrogate, and the 400 could not be encoded.
+    deep = b"[" * 100 + b"]" * 100
+    raw = b'{"model": "vertex-native", "messages": [{"role": "user", "content": [{"type": "text", "\\udfff": ' + deep
+    error = assert_openai_error(post(relay, url, {}, raw=raw + b"}]}]}"), 400)
+    assert str(error["param"]).startswith("messages[0].content[0].\\udfff[0][0]"), error
+
+
+@pytest.mark.parametrize("url", [V1, CHAT])
 def test_nesting_past_the_limit_is_refused_before_parsing(relay: httpx.Client, url: str) -> None:
     raw = b'{"model": "azure", "messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     error = assert_openai_error(post(relay, url, {}, raw=raw), 400)
