@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import writable
+
 _VALUE = r"[^\s&,;)\][:=][^\s&,;)\]]*"  # not an already scrubbed "[...]"
 _SECRET_NAME = r"api[-_ ]?key|access[-_ ]?key|secret|password|token|sig|signature|key"
 _ID_NAME = r"(?:apim-|x-|x-amzn-|x-ms-)?(?:request|trace|correlation)[-_ ]?id"
@@ -29,7 +31,11 @@ MAX_LENGTH = 500
 
 
 def scrub(text: str) -> str:
-    """``text`` with URLs, ids, tokens and key-shaped strings replaced, at most 500 characters; idempotent."""
+    """``text`` with URLs, ids, tokens and key-shaped strings replaced, at most 500 characters; idempotent.
+
+    Lone surrogates (an upstream JSON error can hold ``"\\ud800"``) are escaped, so the text can be sent.
+    """
+    text = writable(text)
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
     return text[:MAX_LENGTH]

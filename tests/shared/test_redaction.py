@@ -49,6 +49,11 @@ def test_scrub(text: str, expected: str) -> None:
     assert scrub(expected) == expected
 
 
+def test_scrubbed_text_can_always_be_written_as_utf8() -> None:
+    # An upstream's JSON error may hold a "\\ud800" escape; the client's error frame must still encode.
+    assert scrub("bad \ud800 input").encode("utf-8") == b"bad \\ud800 input"
+
+
 def test_scrubbed_text_is_bounded() -> None:
     assert len(scrub("word " * 1000)) == 500
 
