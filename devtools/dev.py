@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
         for line in describe_routes(app):
             print(f"  {line}", flush=True)
         print("\n".join(try_lines(args.port)), flush=True)
+    else:
+        print("\nfunc start path: cp local.settings.json.example local.settings.json && func start", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
