@@ -3,7 +3,9 @@
 Every HTTP function takes and returns the FastAPI streaming extension's
 types: the Python worker refuses an app that mixes them with the core
 library's request type. The relay is built at import, when the worker indexes
-the app, so an invalid configuration stops the app with a clear message.
+the app. Locally an invalid configuration stops the app with a clear message;
+on Azure every function still loads and answers 503 ``relay_misconfigured``
+naming the fields at fault (``shared/misconfigured.py``).
 
 Functions are ANONYMOUS at the host: the relay authenticates clients itself
 (see ``auth`` in the README), because function keys cannot be kept out of
@@ -16,9 +18,9 @@ import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
 from shared import demo_ui, http_api, openapi
-from shared.relay import Relay
+from shared.misconfigured import relay_or_refusal
 
-relay = Relay.from_environment()
+relay = relay_or_refusal()
 # Everything built so far (SDKs, configuration, clients) lives as long as the worker. Frozen, it is
 # left out of the cycle collector's full passes, which otherwise stall every open stream at once
 # for 50-200 ms under load (README, Benchmarks).

@@ -7,9 +7,16 @@ developer's own ``make dev`` holds the defaults. The relay is served by the
 local host exactly as ``make serve`` would serve it.
 
 Vertex authenticates for real: the Vertex emulator hands out a service-account
-key it trusts, which goes into the app setting the demo backend's
-``credentials_setting`` names and into a key file (for ``func start``), so
-the relay signs JWTs and fetches, caches and refreshes tokens as in Azure.
+key it trusts, written to a key file that ``GOOGLE_APPLICATION_CREDENTIALS``
+names (the demo backends use Application Default Credentials), so the relay
+signs JWTs and fetches, caches and refreshes tokens as in Azure.
+
+``make emulators`` (``--emulators-only``) is the ``func start`` path: it keeps
+the default ports the demo configuration names and writes the key file to
+``.dev/vertex-service-account.json``, the path ``local.settings.json.example``
+gives, so a copied example needs no editing. ``make dev`` writes its key file
+to a temporary directory instead, so tests running it on free ports never
+replace the key a developer's ``func start`` uses.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import signal
 import tempfile
 import threading
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from .local_host import APP_ROOT, create_host, describe_routes
@@ -40,9 +48,12 @@ EMULATORS = {
 # The field of each provider's backend settings that holds its endpoint.
 ENDPOINT_FIELDS = {"azure_openai": "endpoint", "bedrock": "endpoint_url", "vertex": "endpoint_url"}
 
-VERTEX_CREDENTIALS_SETTING = "DEV_VERTEX_CREDENTIALS"
+# Application Default Credentials: the demo's Vertex backends read their key file from here.
+ADC_SETTING = "GOOGLE_APPLICATION_CREDENTIALS"
+# Where ``--emulators-only`` writes the Vertex key file; local.settings.json.example names it.
+VERTEX_KEY_FILE = APP_ROOT / ".dev" / "vertex-service-account.json"
 
-# Placeholder credentials the emulators accept; never real secrets.
+# Placeholder credentials the emulators accept; never real secrets. local.settings.json.example holds the same.
 DEV_ENVIRONMENT = {
     "DEV_AZURE_OPENAI_KEY": "dev-only-azure-key",
     "AWS_ACCESS_KEY_ID": "AKIDEVONLYEXAMPLE",
@@ -65,13 +76,13 @@ def start_emulators(ports: dict[str, int]) -> dict[str, ThreadedServer]:
     return servers
 
 
-def dev_config(servers: dict[str, ThreadedServer]) -> str:
-    """The demo configuration with each backend pointed at its running emulator, as inline JSON."""
+def dev_config(urls: Mapping[str, str]) -> str:
+    """The demo configuration with each backend pointed at its emulator's URL, as inline JSON."""
     document = json.loads(DEV_CONFIG.read_text(encoding="utf-8"))
     for backend in document["backends"]:
-        server = servers.get(backend["provider"])
-        if server is not None:
-            backend[ENDPOINT_FIELDS[backend["provider"]]] = server.url
+        url = urls.get(backend["provider"])
+        if url is not None:
+            backend[ENDPOINT_FIELDS[backend["provider"]]] = url
     return json.dumps(document)
 
 
@@ -83,16 +94,31 @@ def vertex_service_account(emulator_url: str) -> dict[str, str]:
     return info
 
 
-def provide_vertex_credentials(servers: dict[str, ThreadedServer]) -> Path | None:
-    """Put a trusted key in the dev app setting and in a key file; returns the file's directory."""
+def provide_vertex_credentials(servers: dict[str, ThreadedServer], key_file: Path) -> bool:
+    """Write a key the Vertex emulator trusts to ``key_file`` and name it in ``GOOGLE_APPLICATION_CREDENTIALS``.
+
+    The setting is overridden, not defaulted: a developer's own Google key
+    would be sent to the emulator's token endpoint and refused.
+    """
     if "vertex" not in servers:
-        return None
+        return False
     info = vertex_service_account(servers["vertex"].url)
-    os.environ.setdefault(VERTEX_CREDENTIALS_SETTING, json.dumps(info))
-    key_file = Path(tempfile.mkdtemp(prefix="relay-dev-")) / "vertex-service-account.json"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.write_text(json.dumps(info, indent=2), encoding="utf-8")
-    print(f"  vertex key file        {key_file} (also in app setting {VERTEX_CREDENTIALS_SETTING})", flush=True)
-    return key_file.parent
+    key_file.chmod(0o600)
+    os.environ[ADC_SETTING] = str(key_file)
+    print(f"  vertex key file        {key_file} ({ADC_SETTING})", flush=True)
+    return True
+
+
+def vertex_key_location(requested: Path | None, emulators_only: bool) -> tuple[Path, Path | None]:
+    """Where the Vertex key file goes, and the temporary directory to remove at exit, if any."""
+    if requested is not None:
+        return requested, None
+    if emulators_only:
+        return VERTEX_KEY_FILE, None
+    directory = Path(tempfile.mkdtemp(prefix="relay-dev-"))
+    return directory / VERTEX_KEY_FILE.name, directory
 
 
 def try_lines(port: int) -> list[str]:
@@ -109,7 +135,8 @@ def try_lines(port: int) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the relay against local provider emulators.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
-    parser.add_argument("--emulators-only", action="store_true")
+    parser.add_argument("--emulators-only", action="store_true", help="the func start path: emulators and key file")
+    parser.add_argument("--vertex-key-file", type=Path, help=f"default: {VERTEX_KEY_FILE} with --emulators-only")
     for name, default in EMULATORS.items():
         parser.add_argument(f"--{name.replace('_', '-')}-port", type=int, default=default, metavar="PORT")
     args = parser.parse_args(argv)
@@ -118,10 +145,11 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault(name, value)
     print("Starting provider emulators:", flush=True)
     emulators = start_emulators({name: getattr(args, f"{name}_port") for name in EMULATORS})
-    key_directory = provide_vertex_credentials(emulators)
+    key_file, key_directory = vertex_key_location(args.vertex_key_file, args.emulators_only)
+    provide_vertex_credentials(emulators, key_file)
     servers = list(emulators.values())
     if not args.emulators_only:
-        os.environ.setdefault("RELAY_CONFIG", dev_config(emulators))
+        os.environ.setdefault("RELAY_CONFIG", dev_config({name: server.url for name, server in emulators.items()}))
         app = create_host(Path(APP_ROOT))
         relay = ThreadedServer(app, port=args.port, host="127.0.0.1").start()
         servers.append(relay)
@@ -129,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
         for line in describe_routes(app):
             print(f"  {line}", flush=True)
         print("\n".join(try_lines(args.port)), flush=True)
+    else:
+        print("\nfunc start path: cp local.settings.json.example local.settings.json && func start", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -190,12 +190,17 @@ def _invoker(user_function: Callable[..., Any]) -> Callable[[StarletteRequest], 
 
 def create_host(app_root: Path = APP_ROOT, environ: MutableMapping[str, str] | None = None) -> Starlette:
     """Everything ``func start`` would do before serving: settings, import, routes."""
+    module = load_app_module(app_root, environ)
+    return build_asgi_app(function_app_of(module), route_prefix(app_root / "host.json"))
+
+
+def load_app_module(app_root: Path = APP_ROOT, environ: MutableMapping[str, str] | None = None) -> ModuleType:
+    """``local.settings.json`` into the environment, then a fresh import of the app, as a worker starts."""
     environ = os.environ if environ is None else environ
     skipped = load_local_settings(app_root / "local.settings.json", environ)
     for name in skipped:
         logger.info("Skipping %r from local.settings.json: already set in the environment", name)
-    function_app = import_function_app(app_root / "function_app.py")
-    return build_asgi_app(function_app, route_prefix(app_root / "host.json"))
+    return import_app_module(app_root / "function_app.py")
 
 
 def describe_routes(app: Starlette) -> list[str]:

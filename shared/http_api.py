@@ -2,7 +2,9 @@
 
 Every route in ``function_app.py`` is one call into this module. Responses are
 built from the ``azurefunctions.extensions.http.fastapi`` types, the only ones
-the Python worker accepts once the streaming extension is loaded.
+the Python worker accepts once the streaming extension is loaded. Every entry
+point handed a relay that refused its configuration answers the 503 instead
+(:mod:`.misconfigured`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .dialects.openai_chat import ChunkEncoder, collect_completion, encode_strea
 from .dialects.sse import SSE_HEADERS, SSE_MEDIA_TYPE
 from .errors import RelayError
 from .events import StreamEvent
+from .misconfigured import guarded, guarded_sync
 from .relay import OpenedStream, Relay
 from .request_body import read_body, require_json
 from .request_log import CLIENT_DISCONNECTED, RequestTrace, traced_events
@@ -31,6 +34,7 @@ CLIENT_CLOSED_REQUEST = 499
 MINT_BODY_LIMIT = 4096
 
 
+@guarded
 async def chat_completions(relay: Relay, request: Request) -> Response:
     """``POST /v1/chat/completions``: stream or collect one chat completion."""
     opened = await open_stream(relay, request, parse_chat_request)
@@ -42,6 +46,7 @@ async def chat_completions(relay: Relay, request: Request) -> Response:
     return await _completion_response(chat, stream, events)
 
 
+@guarded
 async def chat_events(relay: Relay, request: Request) -> Response:
     """``POST /chat``: the typed-event dialect; the same canonical stream, a second encoder.
 
@@ -114,6 +119,7 @@ async def _completion_response(
     return JSONResponse(document, headers=relay_headers(opened))
 
 
+@guarded
 async def list_models(relay: Relay, request: Request) -> Response:
     """``GET /v1/models``: the public aliases this caller may use, in OpenAI's list format."""
     try:
@@ -125,6 +131,7 @@ async def list_models(relay: Relay, request: Request) -> Response:
     return JSONResponse({"object": "list", "data": data})
 
 
+@guarded
 async def mint_browser_token(relay: Relay, request: Request) -> Response:
     """``POST /auth/browser-token``: a short-lived token for a web page, granting at most the caller's rights."""
     try:
@@ -139,16 +146,19 @@ async def mint_browser_token(relay: Relay, request: Request) -> Response:
     return JSONResponse(document, headers={"Cache-Control": "no-store"})
 
 
+@guarded_sync
 def preflight(relay: Relay, request: Request) -> Response:
     """``OPTIONS`` on any route: the CORS preflight, answered from ``cors``."""
     return relay.access.cors.preflight(request.headers)
 
 
+@guarded_sync
 def with_cors(relay: Relay, request: Request, response: Response) -> Response:
     """``response`` with the CORS headers an allowed origin's page needs to read it."""
     return relay.access.cors.decorate(request.headers, response)
 
 
+@guarded_sync
 def health(relay: Relay) -> Response:
     """``GET /health``: liveness and per-backend state."""
     return JSONResponse(relay.health(), headers={"Cache-Control": "no-store"})

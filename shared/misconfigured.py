@@ -1,0 +1,93 @@
+"""A relay that refused its configuration, still answering on Azure.
+
+On Azure an exception while the worker imports ``function_app.py`` leaves the
+app with zero functions and the reason in the host's log, where an operator
+rarely looks. So there a refused configuration becomes a :class:`Misconfigured`
+value instead, logged once at error level, and every :mod:`.http_api` entry
+point handed one answers 503 ``relay_misconfigured`` naming the fields at
+fault. Only field paths are sent: a problem's message may quote a value.
+Locally the :class:`ConfigError` propagates, so ``make serve`` stops with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Concatenate, ParamSpec
+
+from azurefunctions.extensions.http.fastapi import JSONResponse, Response
+
+from .access_config import AZURE_MARKER
+from .dialects.openai_chat import error_body
+from .errors import ConfigError, RelayError
+from .relay import Relay
+
+logger = logging.getLogger(__name__)
+
+CODE = "relay_misconfigured"
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Misconfigured:
+    """The fields a refused configuration got wrong; what every route answers instead of serving."""
+
+    fields: tuple[str, ...]
+
+    @classmethod
+    def of(cls, error: ConfigError) -> Misconfigured:
+        return cls(tuple(dict.fromkeys(path for path, _ in error.problems)))
+
+    def error(self) -> RelayError:
+        return RelayError(
+            f"the relay refused its configuration; fields at fault: {', '.join(self.fields)}. "
+            "The function app's log says what is wrong with each.",
+            code=CODE,
+            status=503,
+        )
+
+    def response(self) -> Response:
+        return JSONResponse(error_body(self.error()), status_code=503, headers={"Cache-Control": "no-store"})
+
+
+def relay_or_refusal(environ: Mapping[str, str] | None = None) -> Relay | Misconfigured:
+    """The relay; on Azure, a refused configuration as a :class:`Misconfigured` instead of an exception."""
+    environ = os.environ if environ is None else environ
+    try:
+        return Relay.from_environment(environ)
+    except ConfigError as error:
+        if not environ.get(AZURE_MARKER):
+            raise
+        logger.error("%s\nEvery route answers 503 %s until the configuration is fixed.", error, CODE)
+        return Misconfigured.of(error)
+
+
+def guarded(
+    answer: Callable[Concatenate[Relay, P], Awaitable[Response]],
+) -> Callable[Concatenate[Relay | Misconfigured, P], Awaitable[Response]]:
+    """``answer``, or the 503 when handed a :class:`Misconfigured` relay."""
+
+    @functools.wraps(answer)
+    async def guard(relay: Relay | Misconfigured, /, *args: P.args, **kwargs: P.kwargs) -> Response:
+        if isinstance(relay, Misconfigured):
+            return relay.response()
+        return await answer(relay, *args, **kwargs)
+
+    return guard
+
+
+def guarded_sync(
+    answer: Callable[Concatenate[Relay, P], Response],
+) -> Callable[Concatenate[Relay | Misconfigured, P], Response]:
+    """:func:`guarded` for the entry points that do not await."""
+
+    @functools.wraps(answer)
+    def guard(relay: Relay | Misconfigured, /, *args: P.args, **kwargs: P.kwargs) -> Response:
+        if isinstance(relay, Misconfigured):
+            return relay.response()
+        return answer(relay, *args, **kwargs)
+
+    return guard
