@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.package-lock.json
 AZURITE := devtools/azurite/node_modules/.package-lock.json
 
-.PHONY: install webdeps azurite dev serve emulators test pytest webtest lint fuzz bench clean
+.PHONY: install webdeps azurite dev serve emulators test pytest webtest lint fuzz bench clean test-pythons
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,24 @@ lint: install
 	$(PY) -m ruff check shared devtools tests function_app.py bench
 	$(PY) -m mypy shared
 
+## make test-pythons: on each other supported Python, in its own .venv-X.Y, the tests that prove
+## the app imports, indexes every function, and streams every alias through the local host
+OTHER_PYTHONS ?= 3.12 3.13
+PYTHONS_TESTS ?= tests/test_function_app.py tests/shared/test_openapi.py tests/devtools/test_local_host.py \
+	tests/devtools/test_dev.py tests/shared/test_chat_route.py
+
+.venv-%/.installed: requirements.txt requirements-dev.txt
+	interpreter=$$(.ci/find-python $*) && $$interpreter -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q --upgrade pip
+	.venv-$*/bin/python -m pip install -q --only-binary=:all: -r requirements-dev.txt
+	touch $@
+
+test-pythons: $(foreach version,$(OTHER_PYTHONS),.venv-$(version)/.installed)
+	set -e; for version in $(OTHER_PYTHONS); do \
+	  echo "== Python $$version: $$(.venv-$$version/bin/python --version)"; \
+	  .venv-$$version/bin/python -m pytest -q -p no:cacheprovider $(PYTHONS_TESTS); \
+	done
+
 ## make fuzz: the long fuzz suite, then Schemathesis against a dev relay on free ports (devtools/fuzz_api.py)
 fuzz: install webdeps azurite
 	RELAY_FUZZ_PROFILE=long $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
@@ -69,4 +87,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage web/node_modules devtools/azurite/node_modules test-artifacts
+	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .coverage web/node_modules devtools/azurite/node_modules test-artifacts

@@ -64,7 +64,7 @@ def run(shape: Shape = DEFAULT_SHAPE, direct: bool = True) -> list[Row]:
             target = direct_target(emulator.url, shape.chunks, shape.delay_ms)
             rows.append(concurrency.direct_row(BENCH, f"direct to emulator, {shape}", target, shape, emulator))
         case = f"through relay, {shape}"
-        rows.append(concurrency.through_relay(BENCH, case, emulator, relay_config(emulator.url), KEY, "azure", shape))
+        rows += concurrency.through_relay(BENCH, case, emulator, relay_config(emulator.url), KEY, "azure", shape)
     return rows
 
 

@@ -66,7 +66,7 @@ def run(shape: Shape = DEFAULT_SHAPE, direct: bool = True) -> list[Row]:
             rows.append(concurrency.direct_row(BENCH, f"direct to emulator, {shape}", target, shape, emulator))
         config = relay_config(emulator.url, max_connections=max(1000, shape.concurrency))
         case = f"through relay, {shape}"
-        rows.append(concurrency.through_relay(BENCH, case, emulator, config, CREDENTIALS, "bedrock", shape))
+        rows += concurrency.through_relay(BENCH, case, emulator, config, CREDENTIALS, "bedrock", shape)
     return rows
 
 

@@ -15,9 +15,10 @@ import json
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from .loop_host import LOOPS
 from .proc_stats import ProcessWatch
 from .processes import Server, relay_server
 from .report import Row, render
@@ -79,11 +80,14 @@ def relay_row(bench: str, case: str, target: Target, shape: Shape, relay: Server
 
 def through_relay(
     bench: str, case: str, emulator: Server, config: dict[str, Any], env: Mapping[str, str], alias: str, shape: Shape
-) -> Row:
-    """Start a relay on ``config`` in front of ``emulator`` and measure ``shape`` through its alias ``alias``."""
-    with relay_server(config, env) as relay:
-        target = relay_target(relay.url, alias, shape.chunks, shape.delay_ms)
-        return relay_row(bench, case, target, shape, relay, emulator)
+) -> list[Row]:
+    """Measure ``shape`` through alias ``alias`` of a relay on ``config``, once per event loop in :data:`LOOPS`."""
+    rows = []
+    for loop in LOOPS:
+        with relay_server(config, env, loop) as relay:
+            target = relay_target(relay.url, alias, shape.chunks, shape.delay_ms)
+            rows.append(replace(relay_row(bench, case, target, shape, relay, emulator), loop=loop))
+    return rows
 
 
 def row(
@@ -119,4 +123,5 @@ def main(description: str, run: Callable[[Shape, bool], list[Row]]) -> None:
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
     rows = run(Shape(args.concurrency, args.chunks, args.delay_ms), not args.skip_direct)
-    print(json.dumps([row.figures | {"case": row.case} for row in rows]) if args.json else render(rows))
+    as_json = [row.figures | {"case": row.case, "loop": row.loop} for row in rows]
+    print(json.dumps(as_json) if args.json else render(rows))

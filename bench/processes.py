@@ -16,6 +16,8 @@ from typing import Any
 
 from devtools.processes import free_port, stop_processes, wait_for_port
 
+from .loop_host import LOOPS
+
 APP_ROOT = Path(__file__).resolve().parent.parent
 
 # The relay refuses to start without client authentication, and checking a key
@@ -71,18 +73,21 @@ def _tail(stream: Any, limit: int = 4000) -> str:
 
 
 @contextmanager
-def relay_process(config: dict[str, Any], env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """The relay, hosted like ``make serve``, with ``config`` as RELAY_CONFIG."""
-    with relay_server(config, env) as server:
+def relay_process(config: dict[str, Any], env: Mapping[str, str] | None = None, loop: str = LOOPS[0]) -> Iterator[str]:
+    """The relay, hosted like ``make serve`` on event ``loop``, with ``config`` as RELAY_CONFIG."""
+    with relay_server(config, env, loop) as server:
         yield server.url
 
 
 @contextmanager
-def relay_server(config: dict[str, Any], env: Mapping[str, str] | None = None) -> Iterator[Server]:
+def relay_server(
+    config: dict[str, Any], env: Mapping[str, str] | None = None, loop: str = LOOPS[0]
+) -> Iterator[Server]:
     """Like :func:`relay_process`, also giving the process id for resource figures.
 
     A config without ``auth`` accepts the benchmark key, ``BENCH_AUTH_HEADERS``.
+    The default ``loop`` is production's under the 3.11 and 3.12 workers.
     """
     values = {"RELAY_CONFIG": json.dumps({"auth": BENCH_AUTH, **config}), **(env or {})}
-    with started_server("devtools.local_host", [], values) as server:
+    with started_server("bench.loop_host", ["--loop", loop], values) as server:
         yield server

@@ -7,19 +7,22 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Row:
-    """One measured line: which benchmark, which case, and its figures."""
+    """One measured line: which benchmark, which case, its figures, and the relay's event loop if one ran."""
 
     bench: str
     case: str
     figures: dict[str, object] = field(default_factory=dict)
+    loop: str = "-"
 
 
 def render(rows: list[Row]) -> str:
     """A fixed-width table, one row per case, figures as ``name=value``."""
     bench_width = max([len("bench"), *(len(row.bench) for row in rows)])
+    loop_width = max([len("loop"), *(len(row.loop) for row in rows)])
     case_width = max([len("case"), *(len(row.case) for row in rows)])
-    lines = [f"{'bench':<{bench_width}}  {'case':<{case_width}}  figures", "-" * (bench_width + case_width + 40)]
+    header = f"{'bench':<{bench_width}}  {'loop':<{loop_width}}  {'case':<{case_width}}  figures"
+    lines = [header, "-" * (bench_width + loop_width + case_width + 40)]
     for row in rows:
         figures = "  ".join(f"{name}={value}" for name, value in row.figures.items())
-        lines.append(f"{row.bench:<{bench_width}}  {row.case:<{case_width}}  {figures}")
+        lines.append(f"{row.bench:<{bench_width}}  {row.loop:<{loop_width}}  {row.case:<{case_width}}  {figures}")
     return "\n".join(lines)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from dataclasses import replace
 
 import httpx
 
 from devtools.emulators.scenario import inline_prompt
 
+from .loop_host import LOOPS
 from .processes import BENCH_AUTH_HEADERS, relay_process, server_process
 from .report import Row
 
@@ -50,7 +52,7 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 
 def run() -> list[Row]:
-    """Measure both paths and return one table row each."""
+    """Measure both paths, the relay on each event loop, and return one table row each."""
     prompt = inline_prompt(chunks=20)
     body = {"messages": [{"role": "user", "content": prompt}], "stream": True}
     with server_process("devtools.emulators.azure_openai", []) as emulator:
@@ -68,22 +70,23 @@ def run() -> list[Row]:
         }
         direct_url = f"{emulator}/openai/deployments/{DEPLOYMENT}/chat/completions?api-version=2024-10-21"
         direct = asyncio.run(measure(direct_url, body, {"api-key": KEY}))
-        with relay_process(config, {"BENCH_KEY": KEY}) as relay:
-            relay_url = f"{relay}/api/v1/chat/completions"
-            relayed = asyncio.run(measure(relay_url, {**body, "model": "bench"}, BENCH_AUTH_HEADERS))
-    rows = []
-    for name, samples in (("direct to emulator", direct), ("through relay", relayed)):
-        rows.append(
-            Row(
-                "ttfb",
-                name,
-                {
-                    "requests": len(samples),
-                    "p50 ms": round(statistics.median(samples) * 1000, 2),
-                    "p95 ms": round(percentile(samples, 0.95) * 1000, 2),
-                },
-            )
-        )
-    overhead = statistics.median(relayed) - statistics.median(direct)
-    rows.append(Row("ttfb", "relay overhead (p50)", {"ms": round(overhead * 1000, 2)}))
+        relayed = {}
+        for loop in LOOPS:
+            with relay_process(config, {"BENCH_KEY": KEY}, loop) as relay:
+                relay_url = f"{relay}/api/v1/chat/completions"
+                relayed[loop] = asyncio.run(measure(relay_url, {**body, "model": "bench"}, BENCH_AUTH_HEADERS))
+    rows = [latency_row("direct to emulator", direct)]
+    for loop, samples in relayed.items():
+        overhead = statistics.median(samples) - statistics.median(direct)
+        rows.append(replace(latency_row("through relay", samples), loop=loop))
+        rows.append(Row("ttfb", "relay overhead (p50)", {"ms": round(overhead * 1000, 2)}, loop))
     return rows
+
+
+def latency_row(case: str, samples: list[float]) -> Row:
+    figures: dict[str, object] = {
+        "requests": len(samples),
+        "p50 ms": round(statistics.median(samples) * 1000, 2),
+        "p95 ms": round(percentile(samples, 0.95) * 1000, 2),
+    }
+    return Row("ttfb", case, figures)

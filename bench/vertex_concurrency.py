@@ -92,7 +92,7 @@ def run(shape: Shape = DEFAULT_SHAPE, direct: bool = True) -> list[Row]:
             settings = {CREDENTIALS_SETTING: key_file.read_text(encoding="utf-8")}
             for api in APIS:
                 config, case = relay_config(emulator.url, api), f"through relay, api={api}, {shape}"
-                rows.append(concurrency.through_relay(BENCH, case, emulator, config, settings, api, shape))
+                rows += concurrency.through_relay(BENCH, case, emulator, config, settings, api, shape)
     return rows
 
 
