@@ -63,7 +63,8 @@ lint: install
 ## the app imports, indexes every function, and streams every alias through the local host
 OTHER_PYTHONS ?= 3.12 3.13
 PYTHONS_TESTS ?= tests/test_function_app.py tests/shared/test_openapi.py tests/devtools/test_local_host.py \
-	tests/devtools/test_dev.py tests/shared/test_chat_route.py
+	tests/devtools/test_dev.py tests/devtools/test_func_start.py tests/test_function_app_misconfigured.py \
+	tests/shared/test_chat_route.py
 
 .venv-%/.installed: requirements.txt requirements-dev.txt
 	interpreter=$$(.ci/find-python $*) && $$interpreter -m venv .venv-$*
