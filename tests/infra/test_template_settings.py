@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from devtools.emulators.google_oauth import make_service_account_info
 from shared.config import check_environment, parse_config
 from shared.errors import ConfigError
 from tests.infra.bicep import INFRA, ROOT, Evaluator, app_settings, decorator, parse, secure_parameters, site
@@ -141,7 +142,10 @@ def rendered_relay_config() -> dict[str, Any]:
 
 def environ_of(settings: dict[str, Any]) -> dict[str, str]:
     """The settings as the worker sees them, with Azure's own marker."""
-    return dict.fromkeys(settings, "s" * 40) | {"WEBSITE_INSTANCE_ID": "instance"}
+    environ = dict.fromkeys(settings, "s" * 40) | {"WEBSITE_INSTANCE_ID": "instance"}
+    if "VERTEX_CREDENTIALS" in environ:  # Key Vault resolves it to the key file's JSON
+        environ["VERTEX_CREDENTIALS"] = json.dumps(make_service_account_info("https://oauth2.googleapis.com/token"))
+    return environ
 
 
 @pytest.mark.parametrize("version", VERSIONS)
