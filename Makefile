@@ -7,8 +7,11 @@ STAMP := $(VENV)/.installed
 # npm ci writes node_modules/.package-lock.json; it is stale once the lock file is newer.
 WEB_STAMP := web/node_modules/.package-lock.json
 AZURITE := devtools/azurite/node_modules/.package-lock.json
+# checkov pins many packages, so it gets a virtual environment of its own, never .venv.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: install webdeps azurite dev serve emulators test pytest webtest lint fuzz bench clean test-pythons
+.PHONY: install webdeps azurite checkov dev serve emulators test pytest webtest lint fuzz bench clean test-pythons
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +35,15 @@ $(AZURITE): devtools/azurite/package.json devtools/azurite/package-lock.json
 
 azurite: $(AZURITE)
 
+## make checkov: the IaC scanner tests/infra runs on infra/, in its own venv ($(CHECKOV_VENV))
+$(CHECKOV_STAMP):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q "checkov>=3.2,<4"
+	touch $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP)
+
 ## make dev: the relay on http://localhost:7071 with every provider emulator and a demo config
 dev: install
 	$(PY) -m devtools.dev --port $(PORT)
@@ -44,14 +56,14 @@ serve: install
 emulators: install
 	$(PY) -m devtools.dev --emulators-only
 
-## make test: lint, type-check and run the whole suite (Python, Node, headless Chromium)
+## make test: lint, type-check and run the whole suite (Python, Node, headless Chromium, the azd template)
 test: install lint webtest pytest
 
 ## make webtest: the web client's node --test suite
 webtest: webdeps
 	cd web && npm test
 
-pytest: install webdeps azurite
+pytest: install webdeps azurite checkov
 	$(PY) -m coverage run -m pytest
 	$(PY) -m coverage report --fail-under=85
 

@@ -17,15 +17,18 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from azure.core import MatchConditions
+from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient, UpdateMode
 
-from ..errors import RelayError
+from ..errors import ConfigError, RelayError
 from .ledger import Ledger
 from .settings import TableStore as TableStoreSettings
 from .store import Change
@@ -36,6 +39,7 @@ ROW_KEY = "quota"
 MAX_ATTEMPTS = 100
 FIRST_PAUSE_SECONDS = 0.005
 MAX_PAUSE_SECONDS = 0.5
+ACCOUNT_NAME = re.compile(r"[a-z0-9]{3,24}")
 
 
 class QuotaStoreUnavailable(RelayError):
@@ -121,16 +125,54 @@ def backoff(attempt: int) -> float:
 
 
 def service_client(setting: str, environ: Mapping[str, str]) -> TableServiceClient:
-    """A connection string in ``setting``, or an identity-based ``setting__tableServiceUri``/``__accountName``."""
+    """A connection string in ``setting``, or the identity-based ``setting__*`` form the Functions host reads."""
     connection = environ.get(setting)
     if connection:
         return TableServiceClient.from_connection_string(connection)
-    endpoint = environ.get(f"{setting}__tableServiceUri")
-    if not endpoint:
-        endpoint = f"https://{environ[f'{setting}__accountName']}.table.core.windows.net"
-    from azure.identity import DefaultAzureCredential
+    endpoint = table_endpoint(setting, environ)
+    return TableServiceClient(endpoint=endpoint, credential=credential_for(identity_choice(setting, environ)))
 
-    return TableServiceClient(endpoint=endpoint, credential=DefaultAzureCredential())
+
+@dataclass(frozen=True)
+class IdentityChoice:
+    """The Entra credential for the account: a managed identity (user-assigned if ``client_id``) or the chain."""
+
+    managed: bool
+    client_id: str | None
+
+
+def identity_choice(setting: str, environ: Mapping[str, str]) -> IdentityChoice:
+    """Read ``__credential`` and ``__clientId`` as the host does, so the relay uses the identity the host uses."""
+    kind = environ.get(f"{setting}__credential", "").strip()
+    if kind and kind.lower() != "managedidentity":
+        raise ConfigError([(f"{setting}__credential", "must be 'managedidentity' or unset")])
+    client_id = environ.get(f"{setting}__clientId", "").strip() or None
+    return IdentityChoice(managed=bool(kind) or client_id is not None, client_id=client_id)
+
+
+def credential_for(choice: IdentityChoice) -> TokenCredential:
+    """The credential a choice stands for; DefaultAzureCredential covers local ``az login`` too."""
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    if choice.managed:
+        return ManagedIdentityCredential(client_id=choice.client_id)
+    return DefaultAzureCredential()
+
+
+def table_endpoint(setting: str, environ: Mapping[str, str]) -> str:
+    """``setting__tableServiceUri``, else the public-cloud endpoint of ``setting__accountName``."""
+    uri = environ.get(f"{setting}__tableServiceUri", "").strip()
+    if uri:
+        if not uri.startswith("https://"):
+            raise ConfigError([(f"{setting}__tableServiceUri", "must be an https:// URL (identity tokens need TLS)")])
+        return uri
+    account = environ.get(f"{setting}__accountName", "").strip()
+    if not account:
+        message = f"is not set, nor {setting}__accountName (or a connection string in {setting})"
+        raise ConfigError([(f"{setting}__tableServiceUri", message)])
+    if not ACCOUNT_NAME.fullmatch(account):
+        raise ConfigError([(f"{setting}__accountName", "must be 3-24 lowercase letters or digits")])
+    return f"https://{account}.table.core.windows.net"
 
 
 def partition_key(subject: str) -> str:
