@@ -22,6 +22,7 @@ from .auth.settings import AuthSettings
 from .chat_request import field_path
 from .cors import CorsSettings
 from .errors import ConfigError
+from .key_vault_references import unresolved_references
 from .limits.settings import QuotaSettings
 from .policy.settings import PolicySettings
 from .providers import PROVIDERS
@@ -139,13 +140,15 @@ def parse_config(document: Any) -> RelayConfig:
 
 
 def check_environment(config: RelayConfig, environ: Mapping[str, str]) -> None:
-    """Fail if an app setting a backend names (a key, a credential) is missing."""
+    """Fail if an app setting the configuration names (a key, a credential) is missing or unresolved."""
     problems: Problems = []
     for index, backend in enumerate(config.backends):
         spec = PROVIDERS[backend.provider]
         for field, message in spec.check_environment(backend, environ):
             problems.append((f"backends[{index}].{field}", message))
     problems += environment_problems(config.auth, config.quotas, environ)
+    sections = {"backends": config.backends, "auth": config.auth, "quotas": config.quotas}
+    problems += unresolved_references(sections, environ)
     if problems:
         raise ConfigError(problems)
 

@@ -93,6 +93,22 @@ def test_config_from_file_and_missing_setting(tmp_path: Path) -> None:
     assert config.backends[0].name == "east"
 
 
+def test_unresolved_key_vault_references_are_named_never_shown() -> None:
+    reference = "@Microsoft.KeyVault(VaultName=relay-kv;SecretName=token-secret)"
+    document = {
+        "backends": [azure(api_key_setting="EAST_KEY")],
+        "models": {"gpt": ["east"]},
+        "auth": {"browser_tokens": {"secret_setting": "TOKEN_SECRET"}},
+    }
+    environ = {"RELAY_CONFIG": json.dumps(document), "EAST_KEY": reference, "TOKEN_SECRET": reference.lower()}
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ)
+    found = dict(caught.value.problems)
+    assert set(found) == {"backends[0].api_key_setting", "auth.browser_tokens.secret_setting"}
+    assert all("unresolved Key Vault reference" in message for message in found.values())
+    assert "relay-kv" not in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("", "is not set"), ("/no/such/file.json", "cannot read file"), ("{nope", "is not valid JSON")],
