@@ -28,7 +28,7 @@ ERROR_STATUSES = {
     504: "The upstream did not answer in time.",
 }
 CHAT_ERRORS = tuple(ERROR_STATUSES)
-MINT_ERRORS = (400, 401, 403, 404, 408, 413, 503)
+MINT_ERRORS = (400, 401, 403, 404, 408, 413, 415, 503)
 MODELS_ERRORS = (401, 403, 503)
 
 JSON = "application/json"
