@@ -28,7 +28,7 @@ from devtools.dev import DEV_CONFIG, DEV_ENVIRONMENT, EMULATORS, VERTEX_KEY_FILE
 from devtools.emulators.scenario import DEFAULT_TEXT
 from devtools.local_host import APP_ROOT, build_asgi_app, describe_routes, function_app_of, load_app_module
 from devtools.processes import free_port, stop_processes, wait_for_port
-from tests.conftest import RelayServer
+from tests.builders import RelayServer
 from tests.polling import wait_for
 from tests.secret_guard import ScanResponses
 
