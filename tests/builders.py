@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from devtools.emulators.bedrock import BedrockEmulator
-from devtools.emulators.vertex import VertexEmulator, make_service_account_info
+from devtools.emulators.emulator import Emulator
+from devtools.emulators.vertex import make_service_account_info
 from devtools.local_host import APP_ROOT, build_asgi_app, function_app_of, import_app_module, route_prefix
 from devtools.threaded_server import ThreadedServer
 from shared.auth.relay_keys import hash_key
@@ -50,13 +50,13 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
 
 # ---------------------------------------------------------------- emulators
 
-E = TypeVar("E", AzureOpenAIEmulator, BedrockEmulator, VertexEmulator)
+E = TypeVar("E", bound=Emulator)
 
 
 def serve_emulator(emulator: E) -> Iterator[E]:
     """Serve ``emulator`` on a free port for the session; its ``url`` says where."""
     with ThreadedServer(emulator) as server:
-        emulator.url = server.url  # type: ignore[union-attr]
+        emulator.url = server.url
         yield emulator
 
 
@@ -126,7 +126,7 @@ def azure_backend(name: str, emulator_url: str, **overrides: Any) -> dict[str, A
 def single_azure_config(emulator: AzureOpenAIEmulator) -> dict[str, Any]:
     """The alias ``azure`` served by one deployment, ``azure-east``, on the emulator."""
     return {
-        "backends": [azure_backend("azure-east", emulator.url)],  # type: ignore[attr-defined]
+        "backends": [azure_backend("azure-east", emulator.url)],
         "models": {"azure": ["azure-east"]},
     }
 

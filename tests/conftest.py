@@ -148,7 +148,7 @@ def bedrock_relay_url(bedrock_emulator: BedrockEmulator) -> Iterator[str]:
     A new relay per test: the router remembers cooldowns and open circuits.
     """
     config = {
-        "backends": [bedrock_backend("bedrock-east", bedrock_emulator.url)],  # type: ignore[attr-defined]
+        "backends": [bedrock_backend("bedrock-east", bedrock_emulator.url)],
         "models": {"bedrock": ["bedrock-east"]},
     }
     with serve_relay(config, BEDROCK_ENV) as relay:
@@ -174,7 +174,7 @@ def every_provider_relay_url(
     azure_emulator: AzureOpenAIEmulator, bedrock_emulator: BedrockEmulator, vertex_emulator: VertexEmulator
 ) -> Iterator[str]:
     """The session's relay with an alias per provider path, for tests that sweep all four."""
-    urls = [emulator.url for emulator in (azure_emulator, bedrock_emulator, vertex_emulator)]  # type: ignore[attr-defined]
+    urls = [emulator.url for emulator in (azure_emulator, bedrock_emulator, vertex_emulator)]
     environ = {"AZURE_TEST_KEY": AZURE_TEST_KEY, **BEDROCK_ENV, **vertex_key_file(urls[2])}
     with serve_relay(every_provider_config(*urls), environ) as url:
         yield url
