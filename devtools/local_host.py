@@ -37,6 +37,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from devtools.connection_deadlines import head_deadline_protocol
+from devtools.ports import relay_port
 
 logger = logging.getLogger("devtools.local_host")
 
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
+    parser.add_argument("--port", type=int, default=relay_port())
     parser.add_argument("--app-root", type=Path, default=APP_ROOT)
     parser.add_argument("--head-timeout", type=float, default=HEAD_SECONDS, help="seconds for a request's headers")
     parser.add_argument("--keep-alive", type=int, default=KEEP_ALIVE_SECONDS, help="idle seconds between requests")

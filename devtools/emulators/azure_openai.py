@@ -348,7 +348,7 @@ def quiet_abrupt_close_logs() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve the emulator with uvicorn until interrupted."""
-    parser = emulator_parser("Local Azure OpenAI chat-completions emulator.", 8101)
+    parser = emulator_parser("Local Azure OpenAI chat-completions emulator.", "azure_openai")
     run_emulator(parser, lambda _args, default: create_app(default), argv)
 
 

@@ -355,7 +355,7 @@ def create_app(default: Scenario | None = None) -> BedrockEmulator:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """CLI: serve the emulator on 127.0.0.1 until interrupted."""
-    parser = emulator_parser("AWS Bedrock Runtime Converse/ConverseStream emulator", 8102)
+    parser = emulator_parser("AWS Bedrock Runtime Converse/ConverseStream emulator", "bedrock")
     run_emulator(parser, lambda _args, default: create_app(default), argv)
 
 

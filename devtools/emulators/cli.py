@@ -11,17 +11,21 @@ import argparse
 import json
 from collections.abc import Callable, Sequence
 
+from ..ports import EMULATOR_PORTS
 from .emulator import Emulator
 from .scenario import Scenario, parse_scenario
 
 Build = Callable[[argparse.Namespace, Scenario | None], Emulator]
 
 
-def emulator_parser(description: str, port: int, log_level: str = "warning") -> argparse.ArgumentParser:
-    """The common options: where to listen, the default scenario, uvicorn's log level."""
+def emulator_parser(description: str, name: str, log_level: str = "warning") -> argparse.ArgumentParser:
+    """The common options: where to listen, the default scenario, uvicorn's log level.
+
+    The default port is ``name``'s in :data:`devtools.ports.EMULATOR_PORTS`.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--port", type=int, default=EMULATOR_PORTS[name])
     parser.add_argument("--scenario", default=None, help="the default scenario, as a JSON object")
     parser.add_argument("--log-level", default=log_level)
     return parser

@@ -385,7 +385,7 @@ def create_app(default: Scenario | None = None, token_lifetime: float = 3600.0) 
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options of ``python -m devtools.emulators.vertex``."""
-    parser = emulator_parser("Vertex AI emulator (serves on 127.0.0.1)", 8103, log_level="info")
+    parser = emulator_parser("Vertex AI emulator (serves on 127.0.0.1)", "vertex", log_level="info")
     parser.add_argument("--token-lifetime", type=float, default=3600.0, help="access-token lifetime in seconds")
     parser.add_argument("--accept-any-token", action="store_true", help="dev mode: skip bearer-token checks")
     parser.add_argument("--write-service-account", type=Path, help="write a trusted key file for this server here")

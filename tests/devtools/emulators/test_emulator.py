@@ -11,6 +11,7 @@ from devtools.emulators.cli import emulator_parser
 from devtools.emulators.emulator import Emulator
 from devtools.emulators.recorder import Recorder
 from devtools.emulators.scenario import ScenarioBook
+from devtools.ports import EMULATOR_PORTS
 
 FACTORIES: list[Callable[[], object]] = [azure_openai.create_app, bedrock.create_app, vertex.create_app]
 
@@ -25,8 +26,9 @@ def test_every_emulator_is_an_emulator(create_app: Callable[[], object]) -> None
 
 
 def test_the_common_options_parse_a_default_scenario_and_where_to_listen() -> None:
-    args = emulator_parser("demo", 8199).parse_args(["--scenario", '{"text": "hi"}', "--host", "0.0.0.0"])
-    assert (args.host, args.port, args.scenario, args.log_level) == ("0.0.0.0", 8199, '{"text": "hi"}', "warning")
+    args = emulator_parser("demo", "bedrock").parse_args(["--scenario", '{"text": "hi"}', "--host", "0.0.0.0"])
+    expected = ("0.0.0.0", EMULATOR_PORTS["bedrock"], '{"text": "hi"}', "warning")
+    assert (args.host, args.port, args.scenario, args.log_level) == expected
 
 
 def test_an_emulator_adds_its_own_options_to_the_common_ones() -> None:
