@@ -69,7 +69,7 @@ pytest: install webdeps azurite checkov
 
 lint: install
 	$(PY) -m ruff check shared devtools tests function_app.py bench
-	$(PY) -m mypy shared
+	$(PY) -m mypy shared devtools
 
 ## make test-pythons: on each other supported Python, in its own .venv-X.Y, the tests that prove
 ## the app imports, indexes every function, and streams every alias through the local host

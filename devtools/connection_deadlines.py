@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - httptools is a requirement; h11 is uvi
 def head_deadline_protocol(seconds: float) -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol, closing connections whose request head takes over ``seconds``."""
 
-    class HeadDeadlineProtocol(BaseProtocol):  # type: ignore[misc,valid-type]
+    class HeadDeadlineProtocol(BaseProtocol):
         _head_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: Any) -> None:

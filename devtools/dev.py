@@ -1,6 +1,6 @@
 """``make dev``: every provider emulator plus the relay, so real streams work with no cloud account.
 
-The emulators listen on loopback ports, 8101-8103 unless flags say otherwise;
+The emulators listen on loopback ports, those of :mod:`devtools.ports` unless flags say otherwise;
 the demo configuration (``devtools/config/relay.dev.json``) is pointed at the
 ports actually used, so tests can run a whole dev setup on free ports while a
 developer's own ``make dev`` holds the defaults. The relay is served by the
@@ -35,16 +35,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .local_host import APP_ROOT, create_host, describe_routes
+from .ports import EMULATOR_PORTS, relay_port
 from .threaded_server import ThreadedServer
 
 DEV_CONFIG = APP_ROOT / "devtools" / "config" / "relay.dev.json"
 
-# Emulator module -> default port; a backend is pointed at the emulator named like its provider.
-EMULATORS = {
-    "azure_openai": 8101,
-    "bedrock": 8102,
-    "vertex": 8103,
-}
 # The field of each provider's backend settings that holds its endpoint.
 ENDPOINT_FIELDS = {"azure_openai": "endpoint", "bedrock": "endpoint_url", "vertex": "endpoint_url"}
 
@@ -134,17 +129,18 @@ def try_lines(port: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the relay against local provider emulators.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
+    parser.add_argument("--port", type=int, default=relay_port())
     parser.add_argument("--emulators-only", action="store_true", help="the func start path: emulators and key file")
     parser.add_argument("--vertex-key-file", type=Path, help=f"default: {VERTEX_KEY_FILE} with --emulators-only")
-    for name, default in EMULATORS.items():
+    # A backend is pointed at the emulator named like its provider.
+    for name, default in EMULATOR_PORTS.items():
         parser.add_argument(f"--{name.replace('_', '-')}-port", type=int, default=default, metavar="PORT")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name, value in DEV_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     print("Starting provider emulators:", flush=True)
-    emulators = start_emulators({name: getattr(args, f"{name}_port") for name in EMULATORS})
+    emulators = start_emulators({name: getattr(args, f"{name}_port") for name in EMULATOR_PORTS})
     key_file, key_directory = vertex_key_location(args.vertex_key_file, args.emulators_only)
     provide_vertex_credentials(emulators, key_file)
     servers = list(emulators.values())

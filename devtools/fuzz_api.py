@@ -16,18 +16,18 @@ import sys
 from pathlib import Path
 
 from .local_host import APP_ROOT
+from .ports import EMULATOR_PORTS
 from .processes import free_port, stop_processes, wait_for_port
 
 CHECKS = ("not_a_server_error", "status_code_conformance", "response_schema_conformance")
 DEV_RELAY_KEY = "dev-relay-key"  # devtools/config/relay.dev.json's key; a placeholder, never a real secret
-EMULATORS = ("azure-openai", "bedrock", "vertex")
 REPORT_DIR = APP_ROOT / "test-artifacts" / "schemathesis"
 
 
 def start_dev_relay() -> tuple[subprocess.Popen[bytes], int]:
     """``devtools.dev`` with the relay and every emulator on free ports; returns the process and relay port."""
     port = free_port()
-    flags = [f"--{name}-port={free_port()}" for name in EMULATORS]
+    flags = [f"--{name.replace('_', '-')}-port={free_port()}" for name in EMULATOR_PORTS]
     process = subprocess.Popen(
         [sys.executable, "-m", "devtools.dev", "--port", str(port), *flags],
         cwd=APP_ROOT,

@@ -27,16 +27,19 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import azure.functions as func
+from azure.functions.decorators.http import HttpTrigger
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
 from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from devtools.connection_deadlines import head_deadline_protocol
+from devtools.ports import relay_port
 
 logger = logging.getLogger("devtools.local_host")
 
@@ -115,12 +118,14 @@ def build_asgi_app(function_app: func.FunctionApp, prefix: str = "api") -> Starl
     """An ASGI app with one route per HTTP function the app registered."""
     routes = []
     for function in function_app.get_functions():
-        trigger = function.get_trigger()
-        if trigger is None or trigger.get_binding_name() != "httpTrigger":
+        found = function.get_trigger()
+        if found is None or found.get_binding_name() != "httpTrigger":
             continue
+        trigger = cast(HttpTrigger, found)
         user_function = function.get_user_function()
-        _check_http_types(function.get_function_name() or user_function.__name__, user_function)
-        template = _starlette_path(trigger.route or function.get_function_name())
+        name = function.get_function_name() or user_function.__name__
+        _check_http_types(name, user_function)
+        template = _starlette_path(trigger.route or name)
         path = "/" + "/".join(part for part in (prefix, template) if part)
         methods = [str(getattr(method, "value", method)).upper() for method in (trigger.methods or ALL_METHODS)]
         route_type = CatchAllRoute if "{*" in (trigger.route or "") else Route
@@ -140,7 +145,7 @@ class CatchAllRoute(Route):
         super().__init__(path, **kwargs)
         self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
-    def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
         return (Match.NONE, {}) if match is Match.PARTIAL else (match, child_scope)
 
@@ -219,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "7071")))
+    parser.add_argument("--port", type=int, default=relay_port())
     parser.add_argument("--app-root", type=Path, default=APP_ROOT)
     parser.add_argument("--head-timeout", type=float, default=HEAD_SECONDS, help="seconds for a request's headers")
     parser.add_argument("--keep-alive", type=int, default=KEEP_ALIVE_SECONDS, help="idle seconds between requests")

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from shared.auth.relay_keys import hash_key
-from tests.conftest import azure_backend
+from tests.builders import azure_backend
 
 CHAT_URL = "/api/v1/chat/completions"
 OBJECT_ID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"

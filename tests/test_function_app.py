@@ -16,7 +16,7 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.local_host import APP_ROOT, function_app_of, import_app_module
-from tests.conftest import TEST_AUTH, patched_environ, single_azure_config
+from tests.builders import TEST_AUTH, patched_environ, single_azure_config
 
 SCRIPT = APP_ROOT / "function_app.py"
 

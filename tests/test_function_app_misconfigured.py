@@ -21,7 +21,7 @@ from devtools.local_host import APP_ROOT, build_asgi_app, describe_routes, impor
 from devtools.threaded_server import ThreadedServer
 from shared.access_config import AZURE_MARKER
 from shared.errors import ConfigError
-from tests.conftest import patched_environ
+from tests.builders import patched_environ
 from tests.secret_guard import ScanResponses, register_secret
 
 INLINE_SECRET = register_secret("inline-upstream-key-4b3a2c1d", "INLINE_SECRET")

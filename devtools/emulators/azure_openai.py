@@ -26,10 +26,8 @@ Run standalone with ``python -m devtools.emulators.azure_openai --port 8101``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import dataclasses
-import json
 import logging
 import math
 import re
@@ -52,8 +50,9 @@ from .asgi import (
     read_json,
     send_bytes,
 )
+from .cli import emulator_parser, run_emulator
 from .recorder import Recorder, RequestRecord
-from .scenario import Scenario, ScenarioBook, ScenarioError, parse_scenario
+from .scenario import Scenario, ScenarioBook, ScenarioError
 
 DEPLOYMENT_ROUTE = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/chat/completions/?$")
 V1_ROUTE = re.compile(r"^/openai/v1/chat/completions/?$")
@@ -71,6 +70,7 @@ class AzureOpenAIEmulator:
         self.book = ScenarioBook(default=default or Scenario())
         self.recorder = Recorder()
         self.api_keys = set(api_keys) if api_keys is not None else None
+        self.url = ""
         quiet_abrupt_close_logs()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -346,23 +346,10 @@ def quiet_abrupt_close_logs() -> None:
         logger.addFilter(_ABRUPT_CLOSE_FILTER)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Command-line options of the standalone emulator."""
-    parser = argparse.ArgumentParser(description="Local Azure OpenAI chat-completions emulator.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8101)
-    parser.add_argument("--scenario", default=None, help="default scenario as a JSON object")
-    parser.add_argument("--log-level", default="warning")
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve the emulator with uvicorn until interrupted."""
-    import uvicorn
-
-    args = parse_args(argv)
-    default = parse_scenario(json.loads(args.scenario)) if args.scenario else None
-    uvicorn.run(create_app(default), host=args.host, port=args.port, log_level=args.log_level, lifespan="off")
+    parser = emulator_parser("Local Azure OpenAI chat-completions emulator.", "azure_openai")
+    run_emulator(parser, lambda _args, default: create_app(default), argv)
 
 
 if __name__ == "__main__":

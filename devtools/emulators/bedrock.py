@@ -25,7 +25,6 @@ Run it alone with ``python -m devtools.emulators.bedrock --port 8102``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import re
@@ -35,14 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-import uvicorn
-
 from .asgi import ADMIN_PREFIX, Receive, Scope, Send, handle_admin, header, play, rate_limit_headers, read_body
 from .asgi import send_json as _send_json
 from .bedrock_events import converse_output, stream_events, tool_use_id
+from .cli import emulator_parser, run_emulator
 from .eventstream import encode_message, event_frame, exception_frame
 from .recorder import Recorder, RequestRecord
-from .scenario import INLINE_PREFIX, Scenario, ScenarioBook, ScenarioError, parse_scenario
+from .scenario import INLINE_PREFIX, Scenario, ScenarioBook, ScenarioError
 
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 OPERATIONS = ("converse-stream", "converse")
@@ -250,6 +248,7 @@ class BedrockEmulator:
     def __init__(self, default: Scenario | None = None) -> None:
         self.book = ScenarioBook(default=default or Scenario())
         self.recorder = Recorder()
+        self.url = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -356,13 +355,8 @@ def create_app(default: Scenario | None = None) -> BedrockEmulator:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """CLI: serve the emulator on 127.0.0.1 until interrupted."""
-    parser = argparse.ArgumentParser(description="AWS Bedrock Runtime Converse/ConverseStream emulator")
-    parser.add_argument("--port", type=int, default=8102)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--scenario", help="the default scenario, as a JSON object")
-    args = parser.parse_args(argv)
-    default = parse_scenario(json.loads(args.scenario)) if args.scenario else None
-    uvicorn.run(create_app(default), host=args.host, port=args.port, log_level="warning", lifespan="off")
+    parser = emulator_parser("AWS Bedrock Runtime Converse/ConverseStream emulator", "bedrock")
+    run_emulator(parser, lambda _args, default: create_app(default), argv)
 
 
 if __name__ == "__main__":

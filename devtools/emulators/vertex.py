@@ -50,9 +50,10 @@ from .asgi import (
     send_bytes,
     send_json,
 )
+from .cli import emulator_parser, run_emulator
 from .google_oauth import GrantError, IssuedToken, TokenAuthority, make_service_account_info, token_response
 from .recorder import Recorder, RequestRecord
-from .scenario import Scenario, ScenarioBook, ScenarioError, parse_scenario
+from .scenario import Scenario, ScenarioBook, ScenarioError
 from .vertex_frames import (
     INVALID_CREDENTIALS,
     JSON_TYPE,
@@ -196,6 +197,7 @@ class VertexEmulator:
         self.recorder = Recorder()
         self.authority = TokenAuthority(token_lifetime, public_keys, strict_accounts)
         self.accept_any_token = accept_any_token
+        self.url = ""
 
     # ------------------------------------------------------------ test helpers
 
@@ -383,28 +385,26 @@ def create_app(default: Scenario | None = None, token_lifetime: float = 3600.0) 
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options of ``python -m devtools.emulators.vertex``."""
-    parser = argparse.ArgumentParser(description="Vertex AI emulator (serves on 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8103)
-    parser.add_argument("--scenario", help="default scenario as a JSON object")
+    parser = emulator_parser("Vertex AI emulator (serves on 127.0.0.1)", "vertex", log_level="info")
     parser.add_argument("--token-lifetime", type=float, default=3600.0, help="access-token lifetime in seconds")
     parser.add_argument("--accept-any-token", action="store_true", help="dev mode: skip bearer-token checks")
     parser.add_argument("--write-service-account", type=Path, help="write a trusted key file for this server here")
-    parser.add_argument("--log-level", default="info")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the emulator on 127.0.0.1 until interrupted."""
-    import uvicorn
+    run_emulator(build_parser(), emulator_from_args, argv)
 
-    args = build_parser().parse_args(argv)
-    default = parse_scenario(json.loads(args.scenario)) if args.scenario else None
+
+def emulator_from_args(args: argparse.Namespace, default: Scenario | None) -> VertexEmulator:
+    """The emulator the command line asks for, after writing the key file it should trust, if asked."""
     app = VertexEmulator(default, args.token_lifetime, accept_any_token=args.accept_any_token)
     if args.write_service_account:
-        info = make_service_account_info(f"http://127.0.0.1:{args.port}{TOKEN_PATH}")
+        info = make_service_account_info(f"http://{args.host}:{args.port}{TOKEN_PATH}")
         app.register_service_account(info)
         args.write_service_account.write_text(json.dumps(info, indent=2))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level=args.log_level)
+    return app
 
 
 if __name__ == "__main__":

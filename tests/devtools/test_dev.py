@@ -1,7 +1,7 @@
 """``make dev`` end to end: a fresh process serves real streams from every emulator.
 
 Vertex authenticates for real even here: emulator-issued key, JWT grant, bearer token.
-The emulators run on free ports while the default ones (8101-8103) are held by this
+The emulators run on free ports while the default ones (``devtools.ports``) are held by this
 module, as they are when a developer keeps ``make dev`` open while running the tests.
 """
 
@@ -20,9 +20,10 @@ import pytest
 from devtools.dev import try_lines
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from devtools.local_host import APP_ROOT
+from devtools.ports import EMULATOR_PORTS
 from devtools.processes import free_port, stop_processes, wait_for_port
 
-DEFAULT_EMULATOR_PORTS = (8101, 8102, 8103)
+DEFAULT_EMULATOR_PORTS = tuple(EMULATOR_PORTS.values())
 
 
 def hold_ports(ports: tuple[int, ...]) -> list[socket.socket]:

@@ -24,11 +24,12 @@ import httpx
 import openai
 import pytest
 
-from devtools.dev import DEV_CONFIG, DEV_ENVIRONMENT, EMULATORS, VERTEX_KEY_FILE, dev_config
+from devtools.dev import DEV_CONFIG, DEV_ENVIRONMENT, VERTEX_KEY_FILE, dev_config
 from devtools.emulators.scenario import DEFAULT_TEXT
 from devtools.local_host import APP_ROOT, build_asgi_app, describe_routes, function_app_of, load_app_module
+from devtools.ports import EMULATOR_PORTS
 from devtools.processes import free_port, stop_processes, wait_for_port
-from tests.conftest import RelayServer
+from tests.builders import RelayServer
 from tests.polling import wait_for
 from tests.secret_guard import ScanResponses
 
@@ -46,7 +47,7 @@ def example_values() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, int], Path]]:
     """``make emulators`` on free ports, writing the Vertex key file into a temporary directory."""
-    ports = {name: free_port() for name in EMULATORS}
+    ports = {name: free_port() for name in EMULATOR_PORTS}
     key_file = tmp_path_factory.mktemp("func-start") / "vertex-service-account.json"
     flags = [f"--{name.replace('_', '-')}-port={port}" for name, port in ports.items()]
     process = subprocess.Popen(
@@ -105,7 +106,7 @@ def test_the_example_names_the_dev_configuration_and_settings() -> None:
 def test_the_dev_configuration_uses_the_default_emulator_ports() -> None:
     document = json.loads(DEV_CONFIG.read_text(encoding="utf-8"))
     endpoints = {backend.get("endpoint") or backend.get("endpoint_url") for backend in document["backends"]}
-    assert endpoints == {f"http://127.0.0.1:{port}" for port in EMULATORS.values()}
+    assert endpoints == {f"http://127.0.0.1:{port}" for port in EMULATOR_PORTS.values()}
 
 
 @pytest.mark.parametrize("alias", ALIASES)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from hypothesis import example, given
 
-from tests.conftest import RELAY_TEST_KEY
+from tests.builders import RELAY_TEST_KEY
 from tests.fuzz import profiles
 from tests.fuzz.cases import cases, known_regressions
 from tests.fuzz.exchange import Case, Target, exchange

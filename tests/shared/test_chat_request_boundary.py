@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import (
+from tests.builders import (
     AUTH_HEADERS,
 )
 from tests.shared.test_http_api import assert_openai_error

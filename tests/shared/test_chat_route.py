@@ -10,7 +10,7 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
-from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY, azure_backend, host_relay
+from tests.builders import AUTH_HEADERS, AZURE_TEST_KEY, azure_backend, host_relay
 from tests.shared.test_http_api import assert_openai_error
 
 URL = "/api/chat"

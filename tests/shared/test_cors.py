@@ -10,7 +10,7 @@ import pytest
 
 from devtools.threaded_server import ThreadedServer
 from shared.cors import CorsSettings
-from tests.conftest import AUTH_HEADERS
+from tests.builders import AUTH_HEADERS
 from tests.relay_configs import CHAT_URL, chat_body, chat_config, error_of
 
 PAGE = "https://chat.example.com"

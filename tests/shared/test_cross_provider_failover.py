@@ -10,7 +10,7 @@ import pytest
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.vertex import VertexEmulator
-from tests.conftest import (
+from tests.builders import (
     AZURE_TEST_KEY,
     BEDROCK_ENV,
     BEDROCK_MODEL,

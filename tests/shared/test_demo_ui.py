@@ -9,7 +9,7 @@ import pytest
 from fastapi import Request
 
 from shared.demo_ui import ASSETS, WEB_ROOT, asset, page
-from tests.conftest import AZURE_TEST_KEY
+from tests.builders import AZURE_TEST_KEY
 
 
 def fake_request(path: str) -> Request:

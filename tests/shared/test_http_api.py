@@ -9,7 +9,7 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.scenario import inline_prompt
-from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY
+from tests.builders import AUTH_HEADERS, AZURE_TEST_KEY
 
 URL = "/api/v1/chat/completions"
 MESSAGES = [{"role": "user", "content": "hi"}]

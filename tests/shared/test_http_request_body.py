@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from tests.conftest import AZURE_TEST_KEY, RELAY_TEST_KEY, serve_relay, single_azure_config
+from tests.builders import AZURE_TEST_KEY, RELAY_TEST_KEY, serve_relay, single_azure_config
 
 ROUTES = ["/api/v1/chat/completions", "/api/chat"]
 

@@ -23,7 +23,7 @@ from shared.auth.minting import MintRequest
 from shared.chat_request import ChatRequest, SimpleChatBody
 from shared.openapi import document
 from shared.openapi.operations import CHAT_ERRORS
-from tests.conftest import AZURE_TEST_KEY, TEST_AUTH, patched_environ, single_azure_config
+from tests.builders import AZURE_TEST_KEY, TEST_AUTH, patched_environ, single_azure_config
 
 DOCUMENT_URN = "urn:relay:openapi"
 MESSAGES = [{"role": "user", "content": "hi"}]

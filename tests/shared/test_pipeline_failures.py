@@ -23,7 +23,7 @@ from shared.events import StreamEvent, TextDelta
 from shared.limits import Limiter, Ticket
 from shared.request_log import RequestTrace
 from shared.routing.state import Condition
-from tests.conftest import AUTH_HEADERS
+from tests.builders import AUTH_HEADERS
 from tests.relay_configs import CHAT_URL, chat_body, chat_config
 from tests.shared.test_chat_route import parse_events
 

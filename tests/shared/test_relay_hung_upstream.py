@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from devtools.threaded_server import ThreadedServer
-from tests.conftest import AUTH_HEADERS, azure_backend
+from tests.builders import AUTH_HEADERS, azure_backend
 from tests.relay_configs import CHAT_URL, chat_body
 
 ATTEMPT_TIMEOUT = 1.0

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY, azure_backend, host_relay
+from tests.builders import AUTH_HEADERS, AZURE_TEST_KEY, azure_backend, host_relay
 
 URL = "/api/v1/chat/completions"
 BACKENDS = ("primary", "secondary", "tertiary")

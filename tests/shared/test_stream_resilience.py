@@ -20,7 +20,7 @@ import pytest
 
 from devtools.emulators.recorder import Recorder, RequestRecord
 from devtools.emulators.scenario import inline_prompt
-from tests.conftest import (
+from tests.builders import (
     AZURE_TEST_KEY,
     BEDROCK_ENV,
     RELAY_TEST_KEY,

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, Request
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, Scenario, inline_prompt
-from tests.conftest import AZURE_TEST_KEY, RELAY_TEST_KEY, TEST_AUTH, serve_relay, single_azure_config
+from tests.builders import AZURE_TEST_KEY, RELAY_TEST_KEY, TEST_AUTH, serve_relay, single_azure_config
 from tests.web.conftest import ARTIFACTS
 
 JAPANESE = "東京の天気は晴れ☀️、気温は18℃です。café 👨‍👩‍👧 🎉 — ストリーミング完了🚀"

@@ -21,7 +21,7 @@ from shared.auth.cli import main as cli
 from shared.auth.identity import Identity
 from shared.auth.minting import MintRequest, grant
 from shared.errors import Forbidden, InvalidRequest, Unauthorized
-from tests.conftest import RELAY_TEST_KEY
+from tests.builders import RELAY_TEST_KEY
 from tests.relay_configs import CHAT_URL, bearer, chat_body, chat_config, error_of, relay_key
 from tests.secret_guard import register_secret
 

@@ -20,7 +20,7 @@ from shared.auth.settings import AuthSettings
 from shared.config import load_config, parse_config
 from shared.errors import ConfigError, Forbidden, Unauthorized
 from shared.relay import Relay
-from tests.conftest import AZURE_TEST_KEY, RELAY_TEST_KEY, azure_backend
+from tests.builders import AZURE_TEST_KEY, RELAY_TEST_KEY, azure_backend
 from tests.relay_configs import CHAT_URL, USER, bearer, chat_body, chat_config, error_of, relay_key
 
 KEYS = {"relay_keys": [relay_key("tests", RELAY_TEST_KEY)]}

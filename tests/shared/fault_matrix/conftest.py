@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from shared.auth.relay_keys import hash_key
-from tests.conftest import RelayServer, host_relay
+from tests.builders import RelayServer, host_relay
 from tests.shared.fault_matrix.matrix_cases import FAULTS, RELAY_SETTINGS, Fault, ProviderPath
 from tests.shared.fault_matrix.matrix_wire import DIALECTS, Dialect
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from tests.conftest import (
+from tests.builders import (
     AZURE_TEST_KEY,
     BEDROCK_ENV,
     azure_backend,

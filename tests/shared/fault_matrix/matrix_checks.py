@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from devtools.emulators.recorder import Recorder
-from tests.conftest import RelayServer
+from tests.builders import RelayServer
 from tests.polling import wait_for
 from tests.shared.fault_matrix.matrix_cases import TEXT, Ending, Fault, Router
 from tests.shared.fault_matrix.matrix_wire import Exchange

@@ -19,7 +19,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from devtools.threaded_server import ThreadedServer
-from tests.conftest import AUTH_HEADERS
+from tests.builders import AUTH_HEADERS
 from tests.relay_configs import CHAT_URL, chat_body, chat_config, sse_payloads
 from tests.shared.limits.test_quotas_http import ledger_of
 

@@ -16,7 +16,7 @@ from devtools.emulators.scenario import inline_prompt
 from devtools.threaded_server import ThreadedServer
 from shared.limits.ledger import Ledger
 from tests.azurite import Azurite
-from tests.conftest import AUTH_HEADERS, RELAY_TEST_KEY
+from tests.builders import AUTH_HEADERS, RELAY_TEST_KEY
 from tests.relay_configs import CHAT_URL, chat_body, chat_config, error_of, relay_key, sse_payloads
 
 SUBJECT = "key:tests"

@@ -30,7 +30,7 @@ from devtools.processes import free_port, stop_processes
 from shared.limits.settings import TableStore as TableSettings
 from shared.limits.table_store import TableStore
 from tests.azurite import Azurite
-from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY, TEST_AUTH
+from tests.builders import AUTH_HEADERS, AZURE_TEST_KEY, TEST_AUTH
 from tests.relay_configs import CHAT_URL, chat_body, chat_config
 from tests.secret_guard import GUARD
 

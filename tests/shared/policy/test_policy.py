@@ -12,7 +12,7 @@ from devtools.threaded_server import ThreadedServer
 from shared.chat_request import ChatRequest
 from shared.errors import InvalidRequest, PayloadTooLarge
 from shared.policy import Policy, PolicySettings, enforce, resolve
-from tests.conftest import AUTH_HEADERS
+from tests.builders import AUTH_HEADERS
 from tests.relay_configs import CHAT_URL, chat_body, chat_config, error_of
 
 USER = [{"role": "user", "content": "hi"}]

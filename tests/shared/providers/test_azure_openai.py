@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
-from tests.conftest import AUTH_HEADERS, AZURE_TEST_KEY
+from tests.builders import AUTH_HEADERS, AZURE_TEST_KEY
 
 
 def user(content: str) -> list[dict[str, str]]:

@@ -17,7 +17,7 @@ import openai
 
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import inline_prompt
-from tests.conftest import AUTH_HEADERS, RELAY_TEST_KEY
+from tests.builders import AUTH_HEADERS, RELAY_TEST_KEY
 from tests.polling import wait_for
 from tests.shared.providers.bedrock_calls import user
 

@@ -19,7 +19,7 @@ from shared.providers.bedrock.eventstream import Message
 from shared.providers.bedrock.response import ConverseTranslator
 from shared.providers.bedrock.settings import BedrockSettings
 from shared.providers.bedrock.transport import environment_proxy, signing_may_block
-from tests.conftest import AUTH_HEADERS, BEDROCK_ENV, bedrock_backend, serve_relay
+from tests.builders import AUTH_HEADERS, BEDROCK_ENV, bedrock_backend, serve_relay
 
 
 class FakeContent:

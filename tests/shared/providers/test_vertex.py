@@ -18,7 +18,7 @@ import pytest
 
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from devtools.emulators.vertex import VertexEmulator
-from tests.conftest import RELAY_TEST_KEY, serve_relay, vertex_backend, vertex_key_file
+from tests.builders import RELAY_TEST_KEY, serve_relay, vertex_backend, vertex_key_file
 from tests.polling import wait_for
 
 PRIMARY_MODEL = "gemini-primary-001"

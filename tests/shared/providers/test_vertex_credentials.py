@@ -23,7 +23,7 @@ from devtools.emulators.vertex import VertexEmulator, make_service_account_info
 from shared.config import load_config
 from shared.errors import ConfigError
 from shared.providers.vertex.credentials import SCOPES, credentials_from_info
-from tests.conftest import VERTEX_CREDENTIALS_SETTING, serve_relay, vertex_backend, vertex_key_file
+from tests.builders import VERTEX_CREDENTIALS_SETTING, serve_relay, vertex_backend, vertex_key_file
 
 STS = "https://sts.googleapis.com/v1/token"
 AUDIENCE = "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/pool/providers/azure"

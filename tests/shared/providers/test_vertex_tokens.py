@@ -20,7 +20,7 @@ from devtools.emulators.vertex import VertexEmulator, create_app
 from devtools.threaded_server import ThreadedServer
 from shared.errors import UpstreamUnavailable
 from shared.providers.vertex.tokens import AccessToken, TokenCache
-from tests.conftest import serve_relay, vertex_backend, vertex_key_file
+from tests.builders import serve_relay, vertex_backend, vertex_key_file
 
 # ---------------------------------------------------------------- AccessToken.fresh
 
