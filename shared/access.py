@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .admission import Admission
 from .auth.gate import Gate
 from .auth.identity import Identity
 from .auth.minting import MintRequest, grant
@@ -29,6 +28,7 @@ from .errors import ConfigError, Forbidden, InvalidRequest, RelayError
 from .limits import Limiter
 from .limits.store import MemoryStore
 from .policy import enforce, resolve
+from .streaming.quota_lease import Admission
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from .events import StreamEvent
 from .misconfigured import guarded, guarded_sync
 from .relay import OpenedStream, Relay
 from .request_body import read_body, require_json
-from .request_log import CLIENT_DISCONNECTED, RequestTrace, traced_events
+from .streaming.request_record import CLIENT_DISCONNECTED, RequestTrace, traced_events
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ tried, within ``routing.failover``'s attempt and time budget. The first item
 of a stream (an event, or a heartbeat once ``stream.heartbeat_seconds`` pass)
 commits the request to its backend; after that a failure can only end the
 stream with an error event. Opens start at most ``OPENS_PER_TURN`` per
-event-loop turn (:mod:`.turn_gate`), so a burst of new requests cannot stall
+event-loop turn (:mod:`.streaming.open_throttle`), so a burst of new requests cannot stall
 the streams already flowing.
 """
 
@@ -40,18 +40,19 @@ from .events import Finish, StreamError, StreamEvent
 from .providers import PROVIDERS
 from .providers.base import ProviderAdapter, UpstreamStream
 from .redaction import scrub
-from .request_log import RequestTrace
 from .routing import Router, outcome_of_end, outcome_of_error
 from .routing.dispatch import Dispatch
 from .routing.outcome import NEUTRAL, RATE_LIMITED_CODE
 from .routing.state import Condition
-from .stream_guard import close_shielded, guarded_events
-from .stream_pacing import paced_events
-from .turn_gate import TurnGate
+from .streaming.cancellation import close_shielded
+from .streaming.keepalive import paced_events
+from .streaming.open_throttle import OpenThrottle
+from .streaming.request_record import RequestTrace
+from .streaming.terminal_guarantee import guarded_events
 
 logger = logging.getLogger(__name__)
 
-# Streams that may start opening per event-loop turn; more wait for later turns (see turn_gate.py).
+# Streams that may start opening per event-loop turn; more wait for later turns (see streaming/open_throttle.py).
 # About 16 ms of opening work per turn at the ~1 ms an open costs, less than one 20 ms token interval.
 OPENS_PER_TURN = 16
 
@@ -92,7 +93,7 @@ class Relay:
             {alias: [config.backend(name) for name in names] for alias, names in config.models.items()},
             config.routing,
         )
-        self._turn_gate = TurnGate(OPENS_PER_TURN)
+        self._open_throttle = OpenThrottle(OPENS_PER_TURN)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Relay:
@@ -114,7 +115,7 @@ class Relay:
                 f"model {request.model!r} does not exist; GET /api/v1/models lists the models", param="model"
             )
         trace = trace or RequestTrace()
-        await self._turn_gate.admit()
+        await self._open_throttle.wait_turn()
         failover = self.config.routing.failover
         deadline = asyncio.get_running_loop().time() + failover.budget_seconds
         tried: list[str] = []

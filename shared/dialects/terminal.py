@@ -1,6 +1,6 @@
 """The last line of the one-terminal-frame contract: whatever fails, the client reads an end.
 
-The stream an encoder reads is already guarded (:mod:`shared.stream_guard`),
+The stream an encoder reads is already guarded (:mod:`shared.streaming.terminal_guarantee`),
 but the stages above the guard (metering, tracing) and the encoders
 themselves can still fail. Without this wrapper such a failure would cut the
 response mid-body, which a client cannot tell from a network fault. Here any
@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from ..events import Finish, StreamError, StreamEvent
-from ..stream_guard import close_shielded
+from ..streaming.cancellation import close_shielded
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from shared.dialects import typed_events
 from shared.dialects.openai_chat import ChunkEncoder
 from shared.events import StreamEvent, TextDelta
 from shared.limits import Limiter, Ticket
-from shared.request_log import RequestTrace
 from shared.routing.state import Condition
+from shared.streaming.request_record import RequestTrace
 from tests.conftest import AUTH_HEADERS
 from tests.relay_configs import CHAT_URL, chat_body, chat_config
 from tests.shared.test_chat_route import parse_events

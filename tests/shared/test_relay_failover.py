@@ -23,9 +23,9 @@ from shared.errors import (
 from shared.events import Finish, StreamError, StreamEvent, TextDelta
 from shared.providers.base import UpstreamStream
 from shared.relay import Relay
-from shared.request_log import RequestTrace
 from shared.routing import Router
 from shared.routing.state import Condition
+from shared.streaming.request_record import RequestTrace
 
 pytestmark = pytest.mark.anyio
 

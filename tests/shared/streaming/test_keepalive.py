@@ -12,7 +12,7 @@ import pytest
 from shared.config import StreamSettings
 from shared.dialects.sse import HEARTBEAT
 from shared.events import Finish, StreamError, StreamEvent, TextDelta
-from shared.stream_pacing import paced_events
+from shared.streaming.keepalive import paced_events
 
 pytestmark = pytest.mark.anyio
 

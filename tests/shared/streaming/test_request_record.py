@@ -10,7 +10,7 @@ import pytest
 
 from shared.dialects.sse import HEARTBEAT
 from shared.events import Finish, StreamError, StreamEvent, TextDelta, Usage
-from shared.request_log import RequestTrace, traced_events
+from shared.streaming.request_record import RequestTrace, traced_events
 
 pytestmark = pytest.mark.anyio
 

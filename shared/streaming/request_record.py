@@ -1,4 +1,4 @@
-"""One structured log line per chat request: where it went, how long it took, how it ended.
+"""The request record, one structured log line per chat request: where it went, how long it took, how it ended.
 
 The line is JSON on the ``relay.requests`` logger, so a log pipeline can
 parse it without a custom format. It carries names, counts and timings only:
@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
 
 logger = logging.getLogger("relay.requests")
 

@@ -1,4 +1,4 @@
-"""Pacing a client stream: heartbeats while the upstream is quiet, and timeouts when it is too quiet.
+"""Keep-alive and timeouts: heartbeats while the upstream is quiet, and an end when it is too quiet.
 
 Proxies and Azure's front end drop a connection that carries no bytes for a
 few minutes, and a model may think for longer than that before its first
@@ -19,10 +19,10 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
-from .config import StreamSettings
-from .dialects.sse import HEARTBEAT
-from .events import Finish, StreamError, StreamEvent
-from .stream_guard import close_shielded
+from ..config import StreamSettings
+from ..dialects.sse import HEARTBEAT
+from ..events import Finish, StreamError, StreamEvent
+from .cancellation import close_shielded
 
 
 @dataclass
