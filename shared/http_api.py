@@ -64,7 +64,7 @@ async def chat_events(relay: Relay, request: Request) -> Response:
     )
 
 
-Opened = tuple[ChatRequest, OpenedStream, AsyncGenerator[StreamEvent | bytes, None]]
+Opened = tuple[ChatRequest, OpenedStream, AsyncGenerator[StreamEvent, None]]
 
 
 async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], ChatRequest]) -> Opened | Response:
@@ -96,9 +96,7 @@ async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], C
     return chat, opened, traced_events(admission.meter(opened.events), trace)
 
 
-def _stream_response(
-    chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent | bytes, None]
-) -> Response:
+def _stream_response(chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent, None]) -> Response:
     encoder = ChunkEncoder(model=chat.model, include_usage=chat.include_usage)
     return StreamingResponse(
         encode_stream(events, encoder),
@@ -108,7 +106,7 @@ def _stream_response(
 
 
 async def _completion_response(
-    chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent | bytes, None]
+    chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent, None]
 ) -> Response:
     try:
         document = await collect_completion(events, chat.model)

@@ -59,16 +59,15 @@ OPENS_PER_TURN = 16
 # What an adapter raises while building an upstream request from content it cannot express.
 TRANSLATION_ERRORS = (ValueError, TypeError, RecursionError, OverflowError)
 
-RelayItem = StreamEvent | bytes
-RelayStream = AsyncGenerator[RelayItem, None]
+RelayStream = AsyncGenerator[StreamEvent, None]
 
 
 @dataclass
 class OpenedStream:
     """A stream committed to one backend, and how many backends were tried.
 
-    ``events`` is guarded and paced: exactly one terminal event, heartbeats
-    as bytes, upstream closed on every path.
+    ``events`` is guarded and kept alive: exactly one terminal event,
+    heartbeats while the upstream is quiet, upstream closed on every path.
     """
 
     backend: str
@@ -267,7 +266,7 @@ def _error_from_event(backend: str, event: StreamError) -> UpstreamError:
     return UpstreamUnavailable(message, code=event.code, retry_after=event.retry_after)
 
 
-async def _prepended(first: RelayItem, rest: RelayStream) -> RelayStream:
+async def _prepended(first: StreamEvent, rest: RelayStream) -> RelayStream:
     """``first``, then everything in ``rest``; closing this closes ``rest``."""
     try:
         yield first

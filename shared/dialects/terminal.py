@@ -25,15 +25,15 @@ TRUNCATED = StreamError("relay_truncated", "the stream ended without finishing; 
 
 
 async def terminated(
-    events: AsyncIterator[StreamEvent | bytes],
+    events: AsyncIterator[StreamEvent],
     encode: Callable[[StreamEvent], bytes],
     error_frame: Callable[[StreamError], bytes],
 ) -> AsyncGenerator[bytes, None]:
-    """``encode``'s frames for ``events`` (raw bytes pass through), ending in exactly one terminal frame."""
+    """``encode``'s frames for ``events``, ending in exactly one terminal frame."""
     ended = False
     try:
         async for item in events:
-            frame = item if isinstance(item, bytes) else encode(item)
+            frame = encode(item)
             ended = isinstance(item, Finish | StreamError)
             if frame:
                 yield frame
@@ -48,7 +48,7 @@ async def terminated(
         await _close_quietly(events)
 
 
-async def _close_quietly(events: AsyncIterator[StreamEvent | bytes]) -> None:
+async def _close_quietly(events: AsyncIterator[StreamEvent]) -> None:
     """Close the stages underneath; a failure there (a trace that cannot log) must not cut the response."""
     close = getattr(events, "aclose", None)
     if close is None:

@@ -43,4 +43,3 @@ async def guarded_events(stream: UpstreamStream, backend: str) -> AsyncIterator[
         yield StreamError("internal_error", "the relay failed while streaming; please retry", retryable=True)
     finally:
         await close_shielded(stream.aclose())
-
