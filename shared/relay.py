@@ -1,8 +1,4 @@
-"""The relay: configuration, one adapter per backend, and the router, wired once.
-
-``function_app.py`` builds one :class:`Relay` at import time, which is when
-the Functions worker indexes the app, so a bad configuration stops the app
-from loading with a message naming the field at fault.
+"""The relay: the failover engine between one adapter per backend and the router.
 
 Opening a request is where failover happens. Until the client has been sent
 a byte, any retryable failure (a refused open, or a stream that dies before
@@ -20,13 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 
-from .access import Access
 from .chat_request import ChatRequest
-from .config import RelayConfig, load_config
+from .config import RelayConfig
 from .errors import (
     InvalidRequest,
     ModelNotFound,
@@ -37,7 +31,6 @@ from .errors import (
     UpstreamUnavailable,
 )
 from .events import StreamError, StreamEvent
-from .providers import PROVIDERS
 from .providers.base import ProviderAdapter, UpstreamStream
 from .redaction import scrub
 from .routing import Router, outcome_of_end, outcome_of_error
@@ -77,31 +70,21 @@ class OpenedStream:
 
 
 class Relay:
-    """Everything a request needs, built once per process."""
+    """Opens a request's stream on the first backend that serves it; one per process."""
 
     def __init__(
         self,
         config: RelayConfig,
         adapters: Mapping[str, ProviderAdapter],
         router: Router | None = None,
-        access: Access | None = None,
     ) -> None:
         self.config = config
         self.adapters = dict(adapters)
-        self.access = access if access is not None else Access.closed(config)
         self.router = router or Router(
             {alias: [config.backend(name) for name in names] for alias, names in config.models.items()},
             config.routing,
         )
         self._open_throttle = OpenThrottle(OPENS_PER_TURN)
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Relay:
-        """Validate ``RELAY_CONFIG`` and build every backend's SDK client."""
-        environ = os.environ if environ is None else environ
-        config = load_config(environ)
-        adapters = {backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends}
-        return cls(config, adapters, access=Access.build(config, environ))
 
     async def open(self, request: ChatRequest, trace: RequestTrace | None = None) -> OpenedStream:
         """Commit the request to the first backend that starts a stream, failing over before any byte.
@@ -227,7 +210,6 @@ class Relay:
         """Close every SDK client."""
         for adapter in self.adapters.values():
             await adapter.aclose()
-        await self.access.aclose()
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def test_an_adapter_open_that_raises_is_a_json_error(
     async def open_raising(request: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(server.relay.adapters["azure-east"], "open", open_raising)  # type: ignore[attr-defined]
+    monkeypatch.setattr(server.relay.relay.adapters["azure-east"], "open", open_raising)  # type: ignore[attr-defined]
     response = httpx.post(f"{server.url}{CHAT_URL}", json=chat_body(stream=True), headers=AUTH_HEADERS, timeout=30)
     assert response.status_code == status
     assert response.json()["error"]["code"] == ("invalid_request" if status == 400 else "internal_error")
