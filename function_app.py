@@ -2,10 +2,11 @@
 
 Every HTTP function takes and returns the FastAPI streaming extension's
 types: the Python worker refuses an app that mixes them with the core
-library's request type. The relay is built at import, when the worker indexes
-the app. Locally an invalid configuration stops the app with a clear message;
-on Azure every function still loads and answers 503 ``relay_misconfigured``
-naming the fields at fault (``shared/misconfigured.py``).
+library's request type. The application (configuration, access, router and
+relay) is built at import, when the worker indexes the app. Locally an
+invalid configuration stops the app with a clear message; on Azure every
+function still loads and answers 503 ``relay_misconfigured`` naming the
+fields at fault (``shared/misconfigured.py``).
 
 Functions are ANONYMOUS at the host: the relay authenticates clients itself
 (see ``auth`` in the README), because function keys cannot be kept out of
@@ -17,10 +18,10 @@ import gc
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
-from shared import demo_ui, http_api, openapi
-from shared.misconfigured import relay_or_refusal
+from shared import demo_ui, http_api
+from shared.misconfigured import application_or_refusal
 
-relay = relay_or_refusal()
+application = application_or_refusal()
 # Everything built so far (SDKs, configuration, clients) lives as long as the worker. Frozen, it is
 # left out of the cycle collector's full passes, which otherwise stall every open stream at once
 # for 50-200 ms under load (README, Benchmarks).
@@ -32,13 +33,13 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 @app.route(route="v1/chat/completions", methods=["POST"])
 async def chat_completions(req: Request) -> Response:
     """OpenAI-compatible chat completions, streamed as SSE or returned whole."""
-    return http_api.with_cors(relay, req, await http_api.chat_completions(relay, req))
+    return await http_api.chat_completions(application, req)
 
 
 @app.route(route="chat", methods=["POST"])
 async def chat(req: Request) -> Response:
     """The typed-event SSE dialect for browsers: ``event: text_delta`` and friends."""
-    return http_api.with_cors(relay, req, await http_api.chat_events(relay, req))
+    return await http_api.chat_events(application, req)
 
 
 @app.route(route="ui", methods=["GET"])
@@ -56,28 +57,28 @@ async def demo_asset(req: Request) -> Response:
 @app.route(route="v1/models", methods=["GET"])
 async def list_models(req: Request) -> Response:
     """The model aliases the caller may use, in OpenAI's list format."""
-    return http_api.with_cors(relay, req, await http_api.list_models(relay, req))
+    return await http_api.list_models(application, req)
 
 
 @app.route(route="auth/browser-token", methods=["POST"])
 async def mint_browser_token(req: Request) -> Response:
     """A short-lived token for a web page, minted for an authenticated caller."""
-    return http_api.with_cors(relay, req, await http_api.mint_browser_token(relay, req))
+    return await http_api.mint_browser_token(application, req)
 
 
 @app.route(route="{*path}", methods=["OPTIONS"])
 async def cors_preflight(req: Request) -> Response:
     """CORS preflight for every route, answered by the app (leave the platform's CORS list empty)."""
-    return http_api.preflight(relay, req)
+    return http_api.preflight(application, req)
 
 
 @app.route(route="openapi.json", methods=["GET"])
 async def openapi_document(req: Request) -> Response:
     """This API described as OpenAPI 3.1, for generating clients; public, like the README."""
-    return http_api.with_cors(relay, req, openapi.serve())
+    return await http_api.openapi_document(application, req)
 
 
 @app.route(route="health", methods=["GET"])
 async def health(req: Request) -> Response:
     """Liveness and per-backend state, without secrets."""
-    return http_api.health(relay)
+    return http_api.health(application)

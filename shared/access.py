@@ -17,18 +17,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .admission import Admission
 from .auth.gate import Gate
 from .auth.identity import Identity
 from .auth.minting import MintRequest, grant
 from .auth.settings import AuthSettings
 from .chat_request import ChatRequest, validation_error_to_invalid_request
 from .config import RelayConfig
-from .cors import Cors
 from .errors import ConfigError, Forbidden, InvalidRequest, RelayError
 from .limits import Limiter
 from .limits.store import MemoryStore
 from .policy import enforce, resolve
+from .streaming.quota_lease import Admission
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +49,12 @@ class BrowserTokensDisabled(RelayError):
 
 
 class Access:
-    """Authentication, request policy, quotas and CORS for one configuration."""
+    """Authentication, request policy and quotas for one configuration."""
 
     def __init__(self, config: RelayConfig, gate: Gate, limiter: Limiter) -> None:
         self.config = config
         self.gate = gate
         self.limiter = limiter
-        self.cors = Cors(config.cors)
 
     @classmethod
     def build(cls, config: RelayConfig, environ: Mapping[str, str]) -> Access:

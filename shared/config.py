@@ -54,36 +54,45 @@ class StreamSettings(BaseModel):
     idle_timeout_seconds: float = Field(default=120, gt=0, description="Longest silence between events.")
 
 
-class _Document(BaseModel):
+class _Sections(BaseModel):
+    """The configuration's sections, named once for the document and the validated configuration.
+
+    ``backends`` and ``models`` are typed by each subclass (raw in the
+    document, parsed in the configuration); they are declared here only so
+    that they stay first, as the shipped JSON Schema lists them.
+    """
+
+    backends: Any = None
+    models: Any = None
+    limits: Limits = Limits()
+    stream: StreamSettings = StreamSettings()
+    routing: RoutingSettings = RoutingSettings()
+    auth: AuthSettings = AuthSettings()
+    policy: PolicySettings = PolicySettings()
+    quotas: QuotaSettings = QuotaSettings()
+    cors: CorsSettings = CorsSettings()
+
+
+# The sections validated generically and carried over as they are.
+SECTIONS = tuple(name for name in _Sections.model_fields if name not in ("backends", "models"))
+
+
+class _Document(_Sections):
     """The parts of the document validated generically (backends come separately)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     backends: list[dict[str, Any]] = Field(min_length=1)
     models: dict[str, list[str]] = Field(min_length=1)
-    limits: Limits = Limits()
-    stream: StreamSettings = StreamSettings()
-    routing: RoutingSettings = RoutingSettings()
-    auth: AuthSettings = AuthSettings()
-    policy: PolicySettings = PolicySettings()
-    quotas: QuotaSettings = QuotaSettings()
-    cors: CorsSettings = CorsSettings()
 
 
-class RelayConfig(BaseModel):
+class RelayConfig(_Sections):
     """The validated configuration."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     backends: tuple[BackendSettings, ...]
     models: dict[str, tuple[str, ...]]
-    limits: Limits = Limits()
-    stream: StreamSettings = StreamSettings()
-    routing: RoutingSettings = RoutingSettings()
-    auth: AuthSettings = AuthSettings()
-    policy: PolicySettings = PolicySettings()
-    quotas: QuotaSettings = QuotaSettings()
-    cors: CorsSettings = CorsSettings()
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``."""
@@ -129,13 +138,7 @@ def parse_config(document: Any) -> RelayConfig:
     return RelayConfig(
         backends=tuple(valid),
         models={alias: tuple(names) for alias, names in generic.models.items()},
-        limits=generic.limits,
-        stream=generic.stream,
-        routing=generic.routing,
-        auth=generic.auth,
-        policy=generic.policy,
-        quotas=generic.quotas,
-        cors=generic.cors,
+        **{name: getattr(generic, name) for name in SECTIONS},
     )
 
 

@@ -5,7 +5,8 @@ output dialect turns these events into bytes. Neither side knows the other, so
 adding a provider or a dialect touches one module.
 
 A well-formed stream is any number of deltas and usage events followed by
-exactly one terminal event: :class:`Finish` or :class:`StreamError`.
+exactly one terminal event: :class:`Finish` or :class:`StreamError`. The relay
+adds :class:`Heartbeat` events while the upstream is quiet; adapters never do.
 """
 
 from __future__ import annotations
@@ -79,5 +80,12 @@ class StreamError:
     retry_after: float | None = None
 
 
-StreamEvent = TextDelta | ReasoningDelta | ToolCallDelta | Usage | Finish | StreamError
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """Nothing to say yet, but the connection is alive; each dialect writes it as a comment or nothing."""
+
+
+# What an adapter yields; the relay adds heartbeats, so a client stream is a StreamEvent.
+UpstreamEvent = TextDelta | ReasoningDelta | ToolCallDelta | Usage | Finish | StreamError
+StreamEvent = UpstreamEvent | Heartbeat
 TerminalEvent = Finish | StreamError

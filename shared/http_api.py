@@ -1,20 +1,25 @@
 """The HTTP face of the relay: bodies in, extension response objects out.
 
-Every route in ``function_app.py`` is one call into this module. Responses are
-built from the ``azurefunctions.extensions.http.fastapi`` types, the only ones
-the Python worker accepts once the streaming extension is loaded. Every entry
-point handed a relay that refused its configuration answers the 503 instead
-(:mod:`.misconfigured`).
+Every route in ``function_app.py`` is one call into this module, handed the
+:class:`~shared.application.Application`. Responses are built from the
+``azurefunctions.extensions.http.fastapi`` types, the only ones the Python
+worker accepts once the streaming extension is loaded. Every entry point
+handed a configuration the app refused answers the 503 instead
+(:mod:`.misconfigured`), and every browser-facing one gets its CORS headers
+from :func:`answered`, the one place they are added.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
 
+from . import openapi
+from .application import Application
 from .chat_request import ChatRequest, parse_chat_request, parse_simple_chat_request
 from .client_disconnect import ClientDisconnected, unless_disconnected
 from .dialects import typed_events
@@ -22,10 +27,10 @@ from .dialects.openai_chat import ChunkEncoder, collect_completion, encode_strea
 from .dialects.sse import SSE_HEADERS, SSE_MEDIA_TYPE
 from .errors import RelayError
 from .events import StreamEvent
-from .misconfigured import guarded, guarded_sync
-from .relay import OpenedStream, Relay
+from .misconfigured import Misconfigured, guarded, guarded_sync
+from .relay import OpenedStream
 from .request_body import read_body, require_json
-from .request_log import CLIENT_DISCONNECTED, RequestTrace, traced_events
+from .streaming.request_record import CLIENT_DISCONNECTED, RequestTrace, traced_events
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +38,23 @@ logger = logging.getLogger(__name__)
 CLIENT_CLOSED_REQUEST = 499
 MINT_BODY_LIMIT = 4096
 
+Answer = Callable[[Application, Request], Awaitable[Response]]
 
-@guarded
-async def chat_completions(relay: Relay, request: Request) -> Response:
+
+def answered(answer: Answer) -> Callable[[Application | Misconfigured, Request], Awaitable[Response]]:
+    """``answer`` with the CORS headers an allowed origin's page needs to read it, or the 503 if misconfigured."""
+
+    @functools.wraps(answer)
+    async def with_cors(app: Application, request: Request) -> Response:
+        return app.cors.decorate(request.headers, await answer(app, request))
+
+    return guarded(with_cors)
+
+
+@answered
+async def chat_completions(app: Application, request: Request) -> Response:
     """``POST /v1/chat/completions``: stream or collect one chat completion."""
-    opened = await open_stream(relay, request, parse_chat_request)
+    opened = await open_stream(app, request, parse_chat_request)
     if isinstance(opened, Response):
         return opened
     chat, stream, events = opened
@@ -46,14 +63,14 @@ async def chat_completions(relay: Relay, request: Request) -> Response:
     return await _completion_response(chat, stream, events)
 
 
-@guarded
-async def chat_events(relay: Relay, request: Request) -> Response:
+@answered
+async def chat_events(app: Application, request: Request) -> Response:
     """``POST /chat``: the typed-event dialect; the same canonical stream, a second encoder.
 
     Failures before the stream are the same OpenAI-style JSON as
     ``/v1/chat/completions``, so a client needs one error path for both.
     """
-    opened = await open_stream(relay, request, parse_simple_chat_request)
+    opened = await open_stream(app, request, parse_simple_chat_request)
     if isinstance(opened, Response):
         return opened
     _, stream, events = opened
@@ -64,10 +81,10 @@ async def chat_events(relay: Relay, request: Request) -> Response:
     )
 
 
-Opened = tuple[ChatRequest, OpenedStream, AsyncGenerator[StreamEvent | bytes, None]]
+Opened = tuple[ChatRequest, OpenedStream, AsyncGenerator[StreamEvent, None]]
 
 
-async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], ChatRequest]) -> Opened | Response:
+async def open_stream(app: Application, request: Request, parse: Callable[[bytes], ChatRequest]) -> Opened | Response:
     """Parse the body and open the upstream, or the error response to send instead.
 
     Both dialects share this path: authentication, body limits, validation,
@@ -76,13 +93,13 @@ async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], C
     """
     trace = RequestTrace()
     try:
-        identity = await relay.access.authenticate(request.headers)
+        identity = await app.access.authenticate(request.headers)
         require_json(request.headers)
-        body = await read_body(request, relay.config.limits.max_body_bytes, relay.config.limits.body_read_seconds)
-        admission = await relay.access.admit(identity, parse(body), len(body))
+        body = await read_body(request, app.config.limits.max_body_bytes, app.config.limits.body_read_seconds)
+        admission = await app.access.admit(identity, parse(body), len(body))
         chat = admission.chat
         trace.alias, trace.stream = chat.model, chat.stream
-        opened = await admission.attempt(unless_disconnected(request.receive, relay.open(chat, trace)))
+        opened = await admission.attempt(unless_disconnected(request.receive, app.relay.open(chat, trace)))
     except ClientDisconnected:
         trace.finish(CLIENT_DISCONNECTED)
         return Response(status_code=CLIENT_CLOSED_REQUEST)
@@ -96,9 +113,7 @@ async def open_stream(relay: Relay, request: Request, parse: Callable[[bytes], C
     return chat, opened, traced_events(admission.meter(opened.events), trace)
 
 
-def _stream_response(
-    chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent | bytes, None]
-) -> Response:
+def _stream_response(chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent, None]) -> Response:
     encoder = ChunkEncoder(model=chat.model, include_usage=chat.include_usage)
     return StreamingResponse(
         encode_stream(events, encoder),
@@ -108,7 +123,7 @@ def _stream_response(
 
 
 async def _completion_response(
-    chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent | bytes, None]
+    chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent, None]
 ) -> Response:
     try:
         document = await collect_completion(events, chat.model)
@@ -119,26 +134,26 @@ async def _completion_response(
     return JSONResponse(document, headers=relay_headers(opened))
 
 
-@guarded
-async def list_models(relay: Relay, request: Request) -> Response:
+@answered
+async def list_models(app: Application, request: Request) -> Response:
     """``GET /v1/models``: the public aliases this caller may use, in OpenAI's list format."""
     try:
-        identity = await relay.access.authenticate(request.headers)
+        identity = await app.access.authenticate(request.headers)
     except RelayError as exc:
         return error_response(exc)
-    aliases = relay.access.visible_models(identity, relay.router.aliases())
+    aliases = app.access.visible_models(identity, app.router.aliases())
     data = [{"id": alias, "object": "model", "created": 0, "owned_by": "relay"} for alias in aliases]
     return JSONResponse({"object": "list", "data": data})
 
 
-@guarded
-async def mint_browser_token(relay: Relay, request: Request) -> Response:
+@answered
+async def mint_browser_token(app: Application, request: Request) -> Response:
     """``POST /auth/browser-token``: a short-lived token for a web page, granting at most the caller's rights."""
     try:
-        identity = await relay.access.authenticate(request.headers)
+        identity = await app.access.authenticate(request.headers)
         require_json(request.headers)
-        body = await read_body(request, MINT_BODY_LIMIT, relay.config.limits.body_read_seconds)
-        document = relay.access.mint_browser_token(identity, body, relay.router.aliases())
+        body = await read_body(request, MINT_BODY_LIMIT, app.config.limits.body_read_seconds)
+        document = app.access.mint_browser_token(identity, body, app.router.aliases())
     except ClientDisconnected:
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     except RelayError as exc:
@@ -146,22 +161,22 @@ async def mint_browser_token(relay: Relay, request: Request) -> Response:
     return JSONResponse(document, headers={"Cache-Control": "no-store"})
 
 
+@answered
+async def openapi_document(app: Application, request: Request) -> Response:
+    """``GET /openapi.json``: this API described as OpenAPI 3.1; public, like the README."""
+    return openapi.serve()
+
+
 @guarded_sync
-def preflight(relay: Relay, request: Request) -> Response:
+def preflight(app: Application, request: Request) -> Response:
     """``OPTIONS`` on any route: the CORS preflight, answered from ``cors``."""
-    return relay.access.cors.preflight(request.headers)
+    return app.cors.preflight(request.headers)
 
 
 @guarded_sync
-def with_cors(relay: Relay, request: Request, response: Response) -> Response:
-    """``response`` with the CORS headers an allowed origin's page needs to read it."""
-    return relay.access.cors.decorate(request.headers, response)
-
-
-@guarded_sync
-def health(relay: Relay) -> Response:
+def health(app: Application) -> Response:
     """``GET /health``: liveness and per-backend state."""
-    return JSONResponse(relay.health(), headers={"Cache-Control": "no-store"})
+    return JSONResponse(app.health(), headers={"Cache-Control": "no-store"})
 
 
 def relay_headers(opened: OpenedStream) -> dict[str, str]:

@@ -4,8 +4,9 @@ On Azure an exception while the worker imports ``function_app.py`` leaves the
 app with zero functions and the reason in the host's log, where an operator
 rarely looks. So there a refused configuration becomes a :class:`Misconfigured`
 value instead, logged once at error level, and every :mod:`.http_api` entry
-point handed one answers 503 ``relay_misconfigured`` naming the fields at
-fault. Only field paths are sent: a problem's message may quote a value.
+point handed one instead of an :class:`~shared.application.Application`
+answers 503 ``relay_misconfigured`` naming the fields at fault. Only field
+paths are sent: a problem's message may quote a value.
 Locally the :class:`ConfigError` propagates, so ``make serve`` stops with it.
 """
 
@@ -21,9 +22,9 @@ from typing import Concatenate, ParamSpec
 from azurefunctions.extensions.http.fastapi import JSONResponse, Response
 
 from .access_config import AZURE_MARKER
+from .application import Application
 from .dialects.openai_chat import error_body
 from .errors import ConfigError, RelayError
-from .relay import Relay
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +54,11 @@ class Misconfigured:
         return JSONResponse(error_body(self.error()), status_code=503, headers={"Cache-Control": "no-store"})
 
 
-def relay_or_refusal(environ: Mapping[str, str] | None = None) -> Relay | Misconfigured:
-    """The relay; on Azure, a refused configuration as a :class:`Misconfigured` instead of an exception."""
+def application_or_refusal(environ: Mapping[str, str] | None = None) -> Application | Misconfigured:
+    """The application; on Azure, a refused configuration as a :class:`Misconfigured` instead of an exception."""
     environ = os.environ if environ is None else environ
     try:
-        return Relay.from_environment(environ)
+        return Application.from_environment(environ)
     except ConfigError as error:
         if not environ.get(AZURE_MARKER):
             raise
@@ -66,28 +67,28 @@ def relay_or_refusal(environ: Mapping[str, str] | None = None) -> Relay | Miscon
 
 
 def guarded(
-    answer: Callable[Concatenate[Relay, P], Awaitable[Response]],
-) -> Callable[Concatenate[Relay | Misconfigured, P], Awaitable[Response]]:
-    """``answer``, or the 503 when handed a :class:`Misconfigured` relay."""
+    answer: Callable[Concatenate[Application, P], Awaitable[Response]],
+) -> Callable[Concatenate[Application | Misconfigured, P], Awaitable[Response]]:
+    """``answer``, or the 503 when handed a :class:`Misconfigured` application."""
 
     @functools.wraps(answer)
-    async def guard(relay: Relay | Misconfigured, /, *args: P.args, **kwargs: P.kwargs) -> Response:
-        if isinstance(relay, Misconfigured):
-            return relay.response()
-        return await answer(relay, *args, **kwargs)
+    async def guard(app: Application | Misconfigured, /, *args: P.args, **kwargs: P.kwargs) -> Response:
+        if isinstance(app, Misconfigured):
+            return app.response()
+        return await answer(app, *args, **kwargs)
 
     return guard
 
 
 def guarded_sync(
-    answer: Callable[Concatenate[Relay, P], Response],
-) -> Callable[Concatenate[Relay | Misconfigured, P], Response]:
+    answer: Callable[Concatenate[Application, P], Response],
+) -> Callable[Concatenate[Application | Misconfigured, P], Response]:
     """:func:`guarded` for the entry points that do not await."""
 
     @functools.wraps(answer)
-    def guard(relay: Relay | Misconfigured, /, *args: P.args, **kwargs: P.kwargs) -> Response:
-        if isinstance(relay, Misconfigured):
-            return relay.response()
-        return answer(relay, *args, **kwargs)
+    def guard(app: Application | Misconfigured, /, *args: P.args, **kwargs: P.kwargs) -> Response:
+        if isinstance(app, Misconfigured):
+            return app.response()
+        return answer(app, *args, **kwargs)
 
     return guard

@@ -1,8 +1,4 @@
-"""The relay: configuration, one adapter per backend, and the router, wired once.
-
-``function_app.py`` builds one :class:`Relay` at import time, which is when
-the Functions worker indexes the app, so a bad configuration stops the app
-from loading with a message naming the field at fault.
+"""The relay: the failover engine between one adapter per backend and the router.
 
 Opening a request is where failover happens. Until the client has been sent
 a byte, any retryable failure (a refused open, or a stream that dies before
@@ -11,7 +7,7 @@ tried, within ``routing.failover``'s attempt and time budget. The first item
 of a stream (an event, or a heartbeat once ``stream.heartbeat_seconds`` pass)
 commits the request to its backend; after that a failure can only end the
 stream with an error event. Opens start at most ``OPENS_PER_TURN`` per
-event-loop turn (:mod:`.turn_gate`), so a burst of new requests cannot stall
+event-loop turn (:mod:`.streaming.open_throttle`), so a burst of new requests cannot stall
 the streams already flowing.
 """
 
@@ -20,13 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 
-from .access import Access
 from .chat_request import ChatRequest
-from .config import RelayConfig, load_config
+from .config import RelayConfig
 from .errors import (
     InvalidRequest,
     ModelNotFound,
@@ -36,38 +30,38 @@ from .errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from .events import Finish, StreamError, StreamEvent
-from .providers import PROVIDERS
+from .events import StreamError, StreamEvent
 from .providers.base import ProviderAdapter, UpstreamStream
 from .redaction import scrub
-from .request_log import RequestTrace
 from .routing import Router, outcome_of_end, outcome_of_error
 from .routing.dispatch import Dispatch
-from .routing.outcome import NEUTRAL, RATE_LIMITED_CODE
+from .routing.outcome import RATE_LIMITED_CODE
 from .routing.state import Condition
-from .stream_guard import close_shielded, guarded_events
-from .stream_pacing import paced_events
-from .turn_gate import TurnGate
+from .streaming.cancellation import close_shielded
+from .streaming.keepalive import paced_events
+from .streaming.open_throttle import OpenThrottle
+from .streaming.outcome_report import reported_events
+from .streaming.request_record import RequestTrace
+from .streaming.terminal_guarantee import guarded_events
 
 logger = logging.getLogger(__name__)
 
-# Streams that may start opening per event-loop turn; more wait for later turns (see turn_gate.py).
+# Streams that may start opening per event-loop turn; more wait for later turns (see streaming/open_throttle.py).
 # About 16 ms of opening work per turn at the ~1 ms an open costs, less than one 20 ms token interval.
 OPENS_PER_TURN = 16
 
 # What an adapter raises while building an upstream request from content it cannot express.
 TRANSLATION_ERRORS = (ValueError, TypeError, RecursionError, OverflowError)
 
-RelayItem = StreamEvent | bytes
-RelayStream = AsyncGenerator[RelayItem, None]
+RelayStream = AsyncGenerator[StreamEvent, None]
 
 
 @dataclass
 class OpenedStream:
     """A stream committed to one backend, and how many backends were tried.
 
-    ``events`` is guarded and paced: exactly one terminal event, heartbeats
-    as bytes, upstream closed on every path.
+    ``events`` is guarded and kept alive: exactly one terminal event,
+    heartbeats while the upstream is quiet, upstream closed on every path.
     """
 
     backend: str
@@ -76,31 +70,21 @@ class OpenedStream:
 
 
 class Relay:
-    """Everything a request needs, built once per process."""
+    """Opens a request's stream on the first backend that serves it; one per process."""
 
     def __init__(
         self,
         config: RelayConfig,
         adapters: Mapping[str, ProviderAdapter],
         router: Router | None = None,
-        access: Access | None = None,
     ) -> None:
         self.config = config
         self.adapters = dict(adapters)
-        self.access = access if access is not None else Access.closed(config)
         self.router = router or Router(
             {alias: [config.backend(name) for name in names] for alias, names in config.models.items()},
             config.routing,
         )
-        self._turn_gate = TurnGate(OPENS_PER_TURN)
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Relay:
-        """Validate ``RELAY_CONFIG`` and build every backend's SDK client."""
-        environ = os.environ if environ is None else environ
-        config = load_config(environ)
-        adapters = {backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends}
-        return cls(config, adapters, access=Access.build(config, environ))
+        self._open_throttle = OpenThrottle(OPENS_PER_TURN)
 
     async def open(self, request: ChatRequest, trace: RequestTrace | None = None) -> OpenedStream:
         """Commit the request to the first backend that starts a stream, failing over before any byte.
@@ -114,11 +98,11 @@ class Relay:
                 f"model {request.model!r} does not exist; GET /api/v1/models lists the models", param="model"
             )
         trace = trace or RequestTrace()
-        await self._turn_gate.admit()
+        await self._open_throttle.wait_turn()
         failover = self.config.routing.failover
         deadline = asyncio.get_running_loop().time() + failover.budget_seconds
         tried: list[str] = []
-        errors: list[UpstreamError] = []
+        failures: list[Failure] = []
         while len(tried) < failover.max_attempts and asyncio.get_running_loop().time() < deadline:
             dispatch = self.router.dispatch(request.model, exclude=tried)
             if dispatch is None:
@@ -131,30 +115,35 @@ class Relay:
                 logger.warning("backend %s failed to open (%s, retryable=%s)", dispatch.name, exc.code, exc.retryable)
                 if not exc.retryable:
                     raise
-                errors.append(exc)
+                failures.append(Failure.of_refusal(exc))
+                continue
+            if isinstance(events, StreamError):
+                logger.warning("backend %s failed to open (%s, retryable=True)", dispatch.name, events.code)
+                failures.append(Failure.of_early_end(dispatch.name, events))
                 continue
             return OpenedStream(backend=dispatch.name, attempts=len(tried), events=events)
         trace.backend = None
-        raise self._pool_exhausted(request.model, errors)
+        raise self._pool_exhausted(request.model, failures)
 
-    async def _attempt(self, dispatch: Dispatch, request: ChatRequest, deadline: float) -> RelayStream:
-        """Open one backend and read until its first item; a retryable early death raises.
+    async def _attempt(self, dispatch: Dispatch, request: ChatRequest, deadline: float) -> RelayStream | StreamError:
+        """Open one backend and read until its first event; a retryable early end is returned, to fail over.
 
         The dispatch ends neutral if anything escapes before the stream that
         owns it from then on has recorded an outcome.
         """
         with dispatch:
             stream = await self._open_upstream(dispatch, request, deadline)
-            events = self._reported(dispatch, paced_events(guarded_events(stream, dispatch.name), self.config.stream))
+            events = paced_events(guarded_events(stream, dispatch.name), self.config.stream)
             try:
                 first = await anext(events)
             except BaseException:
                 await close_shielded(stream.aclose())
                 raise
             if isinstance(first, StreamError) and first.retryable:
-                await events.aclose()
-                raise _error_from_event(dispatch.name, first)
-            return _prepended(first, events)
+                dispatch.end(outcome_of_end(first))
+                await close_shielded(events.aclose())
+                return first
+            return reported_events(dispatch, first, events)
 
     async def _open_upstream(self, dispatch: Dispatch, request: ChatRequest, deadline: float) -> UpstreamStream:
         """The adapter's ``open``, bounded by ``attempt_timeout_seconds`` and what is left of the budget.
@@ -185,27 +174,16 @@ class Relay:
         dispatch.observe_headers(stream.headers)
         return stream
 
-    async def _reported(self, dispatch: Dispatch, events: RelayStream) -> RelayStream:
-        """``events`` unchanged; how they end is reported to the router, exactly once."""
-        try:
-            async for item in events:
-                if isinstance(item, Finish | StreamError):
-                    dispatch.end(outcome_of_end(item))
-                yield item
-        finally:
-            dispatch.end(NEUTRAL)
-            await close_shielded(events.aclose())
-
-    def _pool_exhausted(self, alias: str, errors: list[UpstreamError]) -> UpstreamError:
+    def _pool_exhausted(self, alias: str, failures: list[Failure]) -> UpstreamError:
         """429 when rate limits are all that stand in the way, else 503; Retry-After from the pool's recovery."""
         retry_after = self.router.retry_after(alias)
-        if self._only_rate_limited(alias, errors):
+        if self._only_rate_limited(alias, failures):
             retry_after = retry_after if retry_after is not None else self.config.routing.cooldown.default_seconds
             return UpstreamRateLimited(
                 f"every backend for model {alias!r} is rate limited; retry after {math.ceil(retry_after)} s",
                 retry_after=retry_after,
             )
-        failure = next((error for error in reversed(errors) if error.status != 429), None)
+        failure = next((failure for failure in reversed(failures) if not failure.rate_limited), None)
         code = failure.code if failure else "upstream_unavailable"
         detail = f": {failure.message}" if failure else ""
         return UpstreamUnavailable(
@@ -215,13 +193,13 @@ class Relay:
             retry_after=retry_after,
         )
 
-    def _only_rate_limited(self, alias: str, errors: list[UpstreamError]) -> bool:
+    def _only_rate_limited(self, alias: str, failures: list[Failure]) -> bool:
         """Every backend tried answered 429, the others are cooling down, and none is out for failures."""
         conditions = {self.router.condition(backend.name) for backend in self.router.pool(alias)}
         if conditions & {Condition.CIRCUIT_OPEN, Condition.PROBING}:
             return False
-        if errors:
-            return all(error.status == 429 for error in errors)
+        if failures:
+            return all(failure.rate_limited for failure in failures)
         return Condition.COOLING_DOWN in conditions
 
     def health(self) -> dict[str, object]:
@@ -232,7 +210,24 @@ class Relay:
         """Close every SDK client."""
         for adapter in self.adapters.values():
             await adapter.aclose()
-        await self.access.aclose()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one backend of the pool could not serve: a refused open, or a stream that ended before its first event."""
+
+    code: str
+    message: str
+    rate_limited: bool
+
+    @classmethod
+    def of_refusal(cls, error: UpstreamError) -> Failure:
+        return cls(error.code, error.message, rate_limited=error.status == 429)
+
+    @classmethod
+    def of_early_end(cls, backend: str, event: StreamError) -> Failure:
+        message = f"backend {backend} failed before its first event: {event.message}"
+        return cls(event.code, message, rate_limited=event.code == RATE_LIMITED_CODE)
 
 
 def scrub_message(error: UpstreamError) -> None:
@@ -256,21 +251,3 @@ def adapter_fault(backend: str, error: Exception) -> RelayError:
         return InvalidRequest(f"the request holds a value the provider cannot accept ({kind}); check its fields")
     logger.error("backend %s: unexpected failure while opening the upstream", backend, exc_info=error)
     return RelayError("the relay failed unexpectedly while opening the upstream; please retry", code="internal_error")
-
-
-def _error_from_event(backend: str, event: StreamError) -> UpstreamError:
-    """A stream that died before its first event, as the error an ``open`` would have raised."""
-    message = f"backend {backend} failed before its first event: {event.message}"
-    if event.code == RATE_LIMITED_CODE:
-        return UpstreamRateLimited(message, retry_after=event.retry_after)
-    return UpstreamUnavailable(message, code=event.code, retry_after=event.retry_after)
-
-
-async def _prepended(first: RelayItem, rest: RelayStream) -> RelayStream:
-    """``first``, then everything in ``rest``; closing this closes ``rest``."""
-    try:
-        yield first
-        async for item in rest:
-            yield item
-    finally:
-        await close_shielded(rest.aclose())

@@ -23,8 +23,8 @@ from devtools.emulators.emulator import Emulator
 from devtools.emulators.vertex import make_service_account_info
 from devtools.local_host import APP_ROOT, build_asgi_app, function_app_of, import_app_module, route_prefix
 from devtools.threaded_server import ThreadedServer
+from shared.application import Application
 from shared.auth.relay_keys import hash_key
-from shared.relay import Relay
 from tests.secret_guard import ScanResponses, register_secret
 
 AZURE_TEST_KEY = register_secret("azure-test-key-9f8e7d6c5b4a", "AZURE_TEST_KEY")
@@ -78,7 +78,7 @@ class RelayServer(ThreadedServer):
     and surfaces as an "unclosed transport" ResourceWarning, an error here.
     """
 
-    def __init__(self, app: Any, relay: Relay) -> None:
+    def __init__(self, app: Any, relay: Application) -> None:
         super().__init__(app)
         self.relay = relay
 
@@ -94,7 +94,7 @@ def host_relay(config: dict[str, Any], environ: Mapping[str, str] | None = None)
     with patched_environ(values):
         module = import_app_module(APP_ROOT / "function_app.py")
     app = build_asgi_app(function_app_of(module), route_prefix(APP_ROOT / "host.json"))
-    return RelayServer(ScanResponses(app), module.relay).start()
+    return RelayServer(ScanResponses(app), module.application).start()
 
 
 @contextmanager

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import RelayError, UpstreamError
-from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
-from .sse import data_frame, dumps, json_string, raw_data_frame
+from ..events import Finish, Heartbeat, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from .sse import HEARTBEAT, data_frame, dumps, json_string, raw_data_frame
 from .terminal import terminated
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ class ChunkEncoder:
             return self._finish(event)
         if isinstance(event, StreamError):
             return data_frame(error_body(event))
+        if isinstance(event, Heartbeat):
+            return HEARTBEAT
         return self._chunk(self._delta(event), None)
 
     def _delta(self, event: TextDelta | ReasoningDelta | ToolCallDelta) -> dict[str, Any]:
@@ -137,12 +139,12 @@ def usage_body(usage: Usage) -> dict[str, int]:
     }
 
 
-def encode_stream(events: AsyncIterator[StreamEvent | bytes], encoder: ChunkEncoder) -> AsyncIterator[bytes]:
-    """SSE bytes for a guarded event stream; raw bytes (heartbeats) pass through; one terminal frame always."""
+def encode_stream(events: AsyncIterator[StreamEvent], encoder: ChunkEncoder) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream (heartbeats as comments); one terminal frame always."""
     return terminated(events, encoder.encode, lambda error: data_frame(error_body(error)))
 
 
-async def collect_completion(events: AsyncIterator[StreamEvent | bytes], model: str) -> dict[str, Any]:
+async def collect_completion(events: AsyncIterator[StreamEvent], model: str) -> dict[str, Any]:
     """One ``chat.completion`` document built from the whole event stream.
 
     A stream that fails raises the matching relay error, so a non-streaming
@@ -155,8 +157,7 @@ async def collect_completion(events: AsyncIterator[StreamEvent | bytes], model: 
                 raise UpstreamError(
                     event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after
                 )
-            if not isinstance(event, bytes):
-                builder.add(event)
+            builder.add(event)
         return builder.document(model)
     except RelayError:
         raise

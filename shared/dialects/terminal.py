@@ -1,6 +1,6 @@
 """The last line of the one-terminal-frame contract: whatever fails, the client reads an end.
 
-The stream an encoder reads is already guarded (:mod:`shared.stream_guard`),
+The stream an encoder reads is already guarded (:mod:`shared.streaming.terminal_guarantee`),
 but the stages above the guard (metering, tracing) and the encoders
 themselves can still fail. Without this wrapper such a failure would cut the
 response mid-body, which a client cannot tell from a network fault. Here any
@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from ..events import Finish, StreamError, StreamEvent
-from ..stream_guard import close_shielded
+from ..streaming.cancellation import close_shielded
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +25,15 @@ TRUNCATED = StreamError("relay_truncated", "the stream ended without finishing; 
 
 
 async def terminated(
-    events: AsyncIterator[StreamEvent | bytes],
+    events: AsyncIterator[StreamEvent],
     encode: Callable[[StreamEvent], bytes],
     error_frame: Callable[[StreamError], bytes],
 ) -> AsyncGenerator[bytes, None]:
-    """``encode``'s frames for ``events`` (raw bytes pass through), ending in exactly one terminal frame."""
+    """``encode``'s frames for ``events``, ending in exactly one terminal frame."""
     ended = False
     try:
         async for item in events:
-            frame = item if isinstance(item, bytes) else encode(item)
+            frame = encode(item)
             ended = isinstance(item, Finish | StreamError)
             if frame:
                 yield frame
@@ -48,7 +48,7 @@ async def terminated(
         await _close_quietly(events)
 
 
-async def _close_quietly(events: AsyncIterator[StreamEvent | bytes]) -> None:
+async def _close_quietly(events: AsyncIterator[StreamEvent]) -> None:
     """Close the stages underneath; a failure there (a trace that cannot log) must not cut the response."""
     close = getattr(events, "aclose", None)
     if close is None:

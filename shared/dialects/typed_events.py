@@ -8,6 +8,8 @@ the event type instead of digging through ``choices[0].delta``:
     usage {prompt_tokens, completion_tokens, total_tokens}
     done {finish_reason}            error {code, message, retryable}
 
+A heartbeat is an SSE comment (``: keep-alive``), which readers ignore.
+
 A stream ends with exactly one ``done`` or one ``error``.
 """
 
@@ -16,18 +18,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
-from .sse import named_frame
+from ..events import (
+    Finish,
+    Heartbeat,
+    ReasoningDelta,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    UpstreamEvent,
+    Usage,
+)
+from .sse import HEARTBEAT, named_frame
 from .terminal import terminated
 
 
 def encode_event(event: StreamEvent) -> bytes:
-    """The named SSE event for one canonical event."""
+    """The named SSE event for one canonical event; a heartbeat is an SSE comment."""
+    if isinstance(event, Heartbeat):
+        return HEARTBEAT
     name, data = _typed(event)
     return named_frame(name, data)
 
 
-def _typed(event: StreamEvent) -> tuple[str, dict[str, Any]]:
+def _typed(event: UpstreamEvent) -> tuple[str, dict[str, Any]]:
     if isinstance(event, TextDelta):
         return "text_delta", {"content": event.content}
     if isinstance(event, ReasoningDelta):
@@ -53,8 +67,8 @@ def _typed(event: StreamEvent) -> tuple[str, dict[str, Any]]:
     return "error", error
 
 
-def encode_stream(events: AsyncIterator[StreamEvent | bytes]) -> AsyncIterator[bytes]:
-    """SSE bytes for a guarded event stream; raw bytes (heartbeats) pass through; one terminal event always."""
+def encode_stream(events: AsyncIterator[StreamEvent]) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream (heartbeats as comments); one terminal event always."""
     return terminated(events, encode_event, error_event)
 
 

@@ -89,7 +89,7 @@ def func_start(emulators: tuple[dict[str, int], Path], tmp_path_factory: pytest.
             os.environ.pop(name, None)
         module = load_app_module(root)
     app = build_asgi_app(function_app_of(module))
-    server = RelayServer(ScanResponses(app), module.relay).start()
+    server = RelayServer(ScanResponses(app), module.application).start()
     try:
         yield Hosted(server.url, {line.split()[-1] for line in describe_routes(app)})
     finally:

@@ -166,7 +166,7 @@ def test_an_unexpected_failure_is_a_500_without_internals(
 
     config = {"backends": [azure_backend("east", azure.url)], "models": {"azure": ["east"]}}  # type: ignore[attr-defined]
     server = host_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY})
-    monkeypatch.setattr(server.relay, "open", broken_open)
+    monkeypatch.setattr(server.relay.relay, "open", broken_open)
     try:
         response = httpx.post(f"{server.url}{url}", json=BODIES[url], timeout=10, headers=AUTH_HEADERS)
     finally:

@@ -44,7 +44,7 @@ def registered(azure_emulator: AzureOpenAIEmulator) -> Iterator[set[tuple[str, s
     with patched_environ({"RELAY_CONFIG": json.dumps(config), "AZURE_TEST_KEY": AZURE_TEST_KEY}):
         module = import_app_module(APP_ROOT / "function_app.py")
     yield registered_operations(function_app_of(module))
-    asyncio.run(module.relay.aclose())
+    asyncio.run(module.application.aclose())
 
 
 def registered_operations(app: func.FunctionApp) -> set[tuple[str, str]]:

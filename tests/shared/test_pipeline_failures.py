@@ -21,8 +21,8 @@ from shared.dialects import typed_events
 from shared.dialects.openai_chat import ChunkEncoder
 from shared.events import StreamEvent, TextDelta
 from shared.limits import Limiter, Ticket
-from shared.request_log import RequestTrace
 from shared.routing.state import Condition
+from shared.streaming.request_record import RequestTrace
 from tests.builders import AUTH_HEADERS
 from tests.relay_configs import CHAT_URL, chat_body, chat_config
 from tests.shared.test_chat_route import parse_events
@@ -132,7 +132,7 @@ def test_an_adapter_open_that_raises_is_a_json_error(
     async def open_raising(request: Any) -> Any:
         raise error
 
-    monkeypatch.setattr(server.relay.adapters["azure-east"], "open", open_raising)  # type: ignore[attr-defined]
+    monkeypatch.setattr(server.relay.relay.adapters["azure-east"], "open", open_raising)  # type: ignore[attr-defined]
     response = httpx.post(f"{server.url}{CHAT_URL}", json=chat_body(stream=True), headers=AUTH_HEADERS, timeout=30)
     assert response.status_code == status
     assert response.json()["error"]["code"] == ("invalid_request" if status == 400 else "internal_error")

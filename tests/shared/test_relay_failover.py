@@ -12,7 +12,6 @@ import pytest
 
 from shared.chat_request import ChatRequest
 from shared.config import RelayConfig, parse_config
-from shared.dialects.sse import HEARTBEAT
 from shared.errors import (
     ModelNotFound,
     UpstreamError,
@@ -23,9 +22,10 @@ from shared.errors import (
 from shared.events import Finish, StreamError, StreamEvent, TextDelta
 from shared.providers.base import UpstreamStream
 from shared.relay import Relay
-from shared.request_log import RequestTrace
 from shared.routing import Router
 from shared.routing.state import Condition
+from shared.streaming.keepalive import HEARTBEAT
+from shared.streaming.request_record import RequestTrace
 
 pytestmark = pytest.mark.anyio
 

@@ -13,13 +13,13 @@ import pytest
 from devtools.local_host import APP_ROOT
 from devtools.threaded_server import ThreadedServer
 from shared.access import Access
+from shared.application import Application
 from shared.auth.browser_tokens import BrowserTokens
 from shared.auth.gate import Gate
 from shared.auth.identity import ANONYMOUS, Identity
 from shared.auth.settings import AuthSettings
 from shared.config import load_config, parse_config
 from shared.errors import ConfigError, Forbidden, Unauthorized
-from shared.relay import Relay
 from tests.builders import AZURE_TEST_KEY, RELAY_TEST_KEY, azure_backend
 from tests.relay_configs import CHAT_URL, USER, bearer, chat_body, chat_config, error_of, relay_key
 
@@ -71,7 +71,7 @@ def environment(auth: dict[str, Any] | None, **extra: str) -> dict[str, str]:
 
 def test_a_relay_without_authentication_refuses_to_start() -> None:
     with pytest.raises(ConfigError) as caught:
-        Relay.from_environment(environment(None))
+        Application.from_environment(environment(None))
     assert caught.value.problems[0][0] == "auth"
     assert "no client authentication" in caught.value.problems[0][1]
 
@@ -87,7 +87,7 @@ def test_anonymous_access_is_refused_on_azure() -> None:
 @pytest.mark.anyio
 async def test_anonymous_access_is_logged_loudly(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="shared.access"):
-        relay = Relay.from_environment(environment({"allow_anonymous": True}))
+        relay = Application.from_environment(environment({"allow_anonymous": True}))
     await relay.aclose()
     assert any("allow_anonymous is ON" in record.getMessage() for record in caplog.records)
 

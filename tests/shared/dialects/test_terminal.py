@@ -15,13 +15,12 @@ import pytest
 
 from shared.dialects import typed_events
 from shared.dialects.openai_chat import ChunkEncoder, collect_completion, encode_stream
-from shared.dialects.sse import HEARTBEAT
 from shared.errors import RelayError
-from shared.events import Finish, StreamError, StreamEvent, TextDelta, Usage
+from shared.events import Finish, Heartbeat, StreamError, StreamEvent, TextDelta, Usage
 
 pytestmark = pytest.mark.anyio
 
-Item = StreamEvent | bytes
+Item = StreamEvent
 
 
 class Source:
@@ -72,7 +71,7 @@ async def collect(stream: AsyncGenerator[bytes, None] | Any) -> list[bytes]:
 
 
 def failures() -> Iterator[Source]:
-    yield Source(TextDelta("a"), HEARTBEAT, fail=RuntimeError("meter broke"))
+    yield Source(TextDelta("a"), Heartbeat(), fail=RuntimeError("meter broke"))
     yield Source(TextDelta("a"))  # ended without a terminal event
 
 

@@ -11,7 +11,7 @@ from shared.chat_request import parse_simple_chat_request
 from shared.dialects.sse import HEARTBEAT
 from shared.dialects.typed_events import encode_event, encode_stream, error_event
 from shared.errors import InvalidRequest
-from shared.events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from shared.events import Finish, Heartbeat, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
 
 
 def parse(frame: bytes) -> tuple[str, dict[str, object]]:
@@ -61,10 +61,10 @@ def test_bad_bodies_are_named(body: bytes, fragment: str) -> None:
 
 
 @pytest.mark.anyio
-async def test_heartbeat_bytes_pass_through_in_place() -> None:
-    async def events() -> AsyncIterator[StreamEvent | bytes]:
+async def test_heartbeats_are_written_in_place() -> None:
+    async def events() -> AsyncIterator[StreamEvent]:
         yield TextDelta("a")
-        yield HEARTBEAT
+        yield Heartbeat()
         yield Finish("stop")
 
     frames = [frame async for frame in encode_stream(events())]

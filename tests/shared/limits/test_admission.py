@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.admission import Admission
 from shared.auth.identity import Identity
 from shared.chat_request import ChatRequest
 from shared.errors import TooManyRequests, UpstreamUnavailable
 from shared.events import Finish, StreamError, StreamEvent, TextDelta, Usage
 from shared.limits import Limiter, Quota, QuotaSettings, Ticket
 from shared.limits.store import MemoryStore
+from shared.streaming.quota_lease import Admission
 
 NOW = 1_700_050_000.0
 CHAT = ChatRequest.model_validate({"model": "azure", "messages": [{"role": "user", "content": "hi"}]})

@@ -1,4 +1,4 @@
-"""One structured log line per chat request: where it went, how long it took, how it ended.
+"""The request record, one structured log line per chat request: where it went, how long it took, how it ended.
 
 The line is JSON on the ``relay.requests`` logger, so a log pipeline can
 parse it without a custom format. It carries names, counts and timings only:
@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ..events import Finish, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
 
 logger = logging.getLogger("relay.requests")
 
@@ -39,7 +39,7 @@ class RequestTrace:
     def __post_init__(self) -> None:
         self.started_at = self.clock()
 
-    def note(self, event: StreamEvent | bytes) -> None:
+    def note(self, event: StreamEvent) -> None:
         """Record the first token and the usage as they pass."""
         if isinstance(event, TextDelta | ReasoningDelta | ToolCallDelta) and self.first_token_at is None:
             self.first_token_at = self.clock()
@@ -69,8 +69,8 @@ class RequestTrace:
 
 
 async def traced_events(
-    events: AsyncGenerator[StreamEvent | bytes, None], trace: RequestTrace
-) -> AsyncGenerator[StreamEvent | bytes, None]:
+    events: AsyncGenerator[StreamEvent, None], trace: RequestTrace
+) -> AsyncGenerator[StreamEvent, None]:
     """``events`` unchanged, noting them in ``trace`` and finishing it however the stream ends."""
     outcome = CLIENT_DISCONNECTED
     try:

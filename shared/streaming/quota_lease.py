@@ -1,4 +1,6 @@
-"""One admitted request: its caller, the request as forwarded, and its quota lease.
+"""The quota lease of one admitted request: reserved on admission, settled from the final usage.
+
+An :class:`Admission` holds the caller, the request as forwarded, and the lease.
 
 Two hooks close the lease on every path. :meth:`Admission.attempt` wraps
 opening the upstream and releases the lease, uncharged, if opening fails.
@@ -18,11 +20,11 @@ from typing import TypeVar
 
 import anyio
 
-from .auth.identity import Identity
-from .chat_request import ChatRequest
-from .events import Finish, StreamError, Usage
-from .limits import Limiter, Ticket
-from .stream_guard import close_shielded
+from ..auth.identity import Identity
+from ..chat_request import ChatRequest
+from ..events import Finish, StreamError, Usage
+from ..limits import Limiter, Ticket
+from .cancellation import close_shielded
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pytest
 from shared.errors import UpstreamUnavailable
 from shared.events import Finish, StreamError, StreamEvent, TextDelta
 from shared.providers.base import UpstreamStream
-from shared.stream_guard import guarded_events
+from shared.streaming.terminal_guarantee import guarded_events
 
 
 class Tracked:

@@ -10,9 +10,8 @@ import anyio
 import pytest
 
 from shared.config import StreamSettings
-from shared.dialects.sse import HEARTBEAT
 from shared.events import Finish, StreamError, StreamEvent, TextDelta
-from shared.stream_pacing import paced_events
+from shared.streaming.keepalive import HEARTBEAT, paced_events
 
 pytestmark = pytest.mark.anyio
 

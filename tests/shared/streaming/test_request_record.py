@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.dialects.sse import HEARTBEAT
 from shared.events import Finish, StreamError, StreamEvent, TextDelta, Usage
-from shared.request_log import RequestTrace, traced_events
+from shared.streaming.keepalive import HEARTBEAT
+from shared.streaming.request_record import RequestTrace, traced_events
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""The turn gate: a few opens per event-loop turn, the rest in arrival order."""
+"""The open throttle: a few opens per event-loop turn, the rest in arrival order."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from shared.turn_gate import TurnGate
+from shared.streaming.open_throttle import OpenThrottle
 
 pytestmark = pytest.mark.anyio
 
@@ -26,11 +26,11 @@ def turn_counter() -> Callable[[], int]:
 
 
 async def test_a_burst_is_spread_over_turns_in_arrival_order() -> None:
-    gate, turn = TurnGate(per_turn=3), turn_counter()
+    gate, turn = OpenThrottle(per_turn=3), turn_counter()
     admitted: list[tuple[int, int]] = []
 
     async def open_one(n: int) -> None:
-        await gate.admit()
+        await gate.wait_turn()
         admitted.append((n, turn()))
 
     await asyncio.gather(*(open_one(n) for n in range(8)))
@@ -42,17 +42,17 @@ async def test_a_burst_is_spread_over_turns_in_arrival_order() -> None:
 
 
 async def test_requests_at_an_ordinary_rate_pass_straight_through() -> None:
-    gate = TurnGate(per_turn=2)
+    gate = OpenThrottle(per_turn=2)
     for _ in range(5):
-        admitted = asyncio.ensure_future(gate.admit())
+        admitted = asyncio.ensure_future(gate.wait_turn())
         await asyncio.sleep(0)  # one turn: the gate must not hold a lone caller
         assert admitted.done()
         await asyncio.sleep(0.001)
 
 
 async def test_a_caller_cancelled_while_waiting_frees_its_place() -> None:
-    gate = TurnGate(per_turn=1)
-    callers = [asyncio.ensure_future(gate.admit()) for _ in range(4)]
+    gate = OpenThrottle(per_turn=1)
+    callers = [asyncio.ensure_future(gate.wait_turn()) for _ in range(4)]
     await asyncio.sleep(0)  # the first is through; the others wait for later turns
     assert callers[0].done() and not any(caller.done() for caller in callers[1:])
     callers[1].cancel()
@@ -61,10 +61,10 @@ async def test_a_caller_cancelled_while_waiting_frees_its_place() -> None:
 
 
 def test_a_gate_outlives_its_event_loop() -> None:
-    gate = TurnGate(per_turn=1)
+    gate = OpenThrottle(per_turn=1)
 
     async def burst() -> None:
-        await asyncio.gather(*(gate.admit() for _ in range(3)))
+        await asyncio.gather(*(gate.wait_turn() for _ in range(3)))
 
     asyncio.run(burst())
     asyncio.run(asyncio.wait_for(burst(), timeout=1))

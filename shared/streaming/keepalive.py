@@ -1,10 +1,10 @@
-"""Pacing a client stream: heartbeats while the upstream is quiet, and timeouts when it is too quiet.
+"""Keep-alive and timeouts: heartbeats while the upstream is quiet, and an end when it is too quiet.
 
 Proxies and Azure's front end drop a connection that carries no bytes for a
 few minutes, and a model may think for longer than that before its first
-token. So while no event arrives the stream carries an SSE comment
-(``: keep-alive``) every ``heartbeat_seconds``; SSE readers ignore comments,
-whatever the dialect. If the first event takes longer than
+token. So while no event arrives the stream carries a :class:`~shared.events.Heartbeat`
+every ``heartbeat_seconds``, which the dialect writes as an SSE comment that
+readers ignore. If the first event takes longer than
 ``first_token_timeout_seconds``, or a later silence lasts longer than
 ``idle_timeout_seconds``, the stream ends with a retryable
 :class:`~shared.events.StreamError` and the upstream is closed.
@@ -19,10 +19,11 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
-from .config import StreamSettings
-from .dialects.sse import HEARTBEAT
-from .events import Finish, StreamError, StreamEvent
-from .stream_guard import close_shielded
+from ..config import StreamSettings
+from ..events import Finish, Heartbeat, StreamError, StreamEvent
+from .cancellation import close_shielded
+
+HEARTBEAT = Heartbeat()
 
 
 @dataclass
@@ -57,8 +58,8 @@ class _Clock:
 
 async def paced_events(
     events: AsyncIterator[StreamEvent], settings: StreamSettings
-) -> AsyncGenerator[StreamEvent | bytes, None]:
-    """``events`` with heartbeat bytes interleaved and both timeouts enforced.
+) -> AsyncGenerator[StreamEvent, None]:
+    """``events`` with heartbeats interleaved and both timeouts enforced.
 
     Ends after the first terminal event it passes on or produces, and always
     closes ``events``, also when the consumer stops early or is cancelled.

@@ -1,0 +1,51 @@
+"""The application: configuration, access, CORS, router and relay, built once per process.
+
+``function_app.py`` builds one :class:`Application` at import time, which is
+when the Functions worker indexes the app, so a bad configuration stops the
+app from loading with a message naming the field at fault. The HTTP entry
+points (:mod:`.http_api`) take each part from here; the :class:`Relay` is only
+the failover engine and does not carry the others.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .access import Access
+from .config import RelayConfig, load_config
+from .cors import Cors
+from .providers import PROVIDERS
+from .relay import Relay
+from .routing import Router
+
+
+@dataclass(frozen=True)
+class Application:
+    """Everything a request needs, built once per process."""
+
+    config: RelayConfig
+    access: Access
+    cors: Cors
+    router: Router
+    relay: Relay
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Application:
+        """Validate ``RELAY_CONFIG``, build every backend's SDK client and the client-facing checks."""
+        environ = os.environ if environ is None else environ
+        config = load_config(environ)
+        adapters = {backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends}
+        access = Access.build(config, environ)
+        relay = Relay(config, adapters)
+        return cls(config=config, access=access, cors=Cors(config.cors), router=relay.router, relay=relay)
+
+    def health(self) -> dict[str, object]:
+        """Liveness and per-backend state; names and providers only, never secrets."""
+        return self.relay.health()
+
+    async def aclose(self) -> None:
+        """Close every SDK client and the quota store."""
+        await self.relay.aclose()
+        await self.access.aclose()
