@@ -38,7 +38,7 @@ from .errors import (
 )
 from .events import Finish, StreamError, StreamEvent
 from .providers import PROVIDERS
-from .providers.base import ProviderAdapter, UpstreamStream
+from .providers.contract import ProviderAdapter, UpstreamStream
 from .redaction import scrub
 from .request_log import RequestTrace
 from .routing import Router, outcome_of_end, outcome_of_error

@@ -20,7 +20,7 @@ import anyio
 
 from .errors import RelayError
 from .events import Finish, StreamError, StreamEvent
-from .providers.base import UpstreamStream
+from .providers.contract import UpstreamStream
 from .redaction import scrub
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import openai
 from pydantic import Field
 
 from ..chat_request import ChatRequest
-from .base import BackendSettings, ProviderSpec, UpstreamStream
+from .contract import BackendSettings, ProviderSpec, UpstreamStream
 from .openai_compatible import chat_params, open_chat_stream, sdk_http_client
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"

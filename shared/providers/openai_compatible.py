@@ -31,7 +31,7 @@ from ..errors import (
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from ..retry_after import ROUTING_HEADERS
 from .aiohttp_transport import AiohttpTransport
-from .base import UpstreamStream
+from .contract import UpstreamStream
 from .http_status import status_error
 from .sse_decoder import ServerSentEvent, SSEDecoder
 from .usage import usage_of

@@ -11,7 +11,7 @@ from ...chat_request import ChatRequest
 from ...errors import RelayError, UpstreamUnavailable
 from ...events import StreamEvent
 from ...retry_after import ROUTING_HEADERS
-from ..base import UpstreamStream
+from ..contract import UpstreamStream
 from .eventstream import EventStreamDecoder, EventStreamError
 from .failures import transport_failure
 from .request import converse_params

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ...chat_request import ChatRequest
 from ...errors import UpstreamUnavailable
-from ..base import UpstreamStream
+from ..contract import UpstreamStream
 from .credentials import GoogleCredentials, parse_credentials_json
 from .native_api import NativeApi
 from .openai_api import OpenAICompatibleApi

@@ -21,7 +21,7 @@ from ...errors import UpstreamTimeout, UpstreamUnavailable
 from ...events import StreamEvent
 from ...retry_after import ROUTING_HEADERS
 from ..aiohttp_transport import AiohttpTransport
-from ..base import UpstreamStream
+from ..contract import UpstreamStream
 from ..openai_compatible import error_fields
 from ..sse_decoder import SSEDecoder
 from .google_errors import status_error, stream_error

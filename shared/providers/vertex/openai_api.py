@@ -16,7 +16,7 @@ import openai
 
 from ...chat_request import ChatRequest
 from ...errors import RelayError, UpstreamRateLimited
-from ..base import UpstreamStream
+from ..contract import UpstreamStream
 from ..openai_compatible import chat_params, error_fields, opened_stream, sdk_http_client, upstream_error
 from .google_errors import retry_delay
 from .settings import VertexSettings
