@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import ssl
 from collections import deque
 from collections.abc import Mapping
@@ -22,18 +21,21 @@ import openai
 from openai import AsyncOpenAI
 
 from ..chat_request import ChatRequest
-from ..errors import (
-    RelayError,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from ..errors import UPSTREAM_ERROR, UPSTREAM_TRUNCATED, RelayError, UpstreamError, UpstreamUnavailable
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from ..retry_after import ROUTING_HEADERS
 from .aiohttp_transport import AiohttpTransport
 from .contract import UpstreamStream
 from .http_status import status_error
 from .sse_decoder import ServerSentEvent, SSEDecoder
+from .upstream_failures import (
+    client_message,
+    failed_mid_stream,
+    lost_mid_stream,
+    not_a_json_object,
+    timed_out,
+    unreachable,
+)
 from .usage import usage_of
 
 logger = logging.getLogger(__name__)
@@ -140,9 +142,7 @@ class ChunkEvents:
             self._end()
             return
         except TRANSPORT_FAILURES as exc:
-            lost = UpstreamUnavailable(
-                f"the connection to backend {self._backend} was lost mid-stream", code="upstream_disconnected"
-            )
+            lost = lost_mid_stream(self._backend)
             lost.__cause__ = exc
             self._fail(lost)
             return
@@ -185,7 +185,7 @@ class ChunkEvents:
             return
         if self._finish_reason is None:
             self._fail(
-                UpstreamUnavailable("the upstream stream ended before the model finished", code="upstream_truncated")
+                UpstreamUnavailable("the upstream stream ended before the model finished", code=UPSTREAM_TRUNCATED)
             )
         else:
             self._pending.append(Finish(self._finish_reason))
@@ -210,19 +210,13 @@ def chunk_document(data: str) -> Mapping[str, Any]:
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise UpstreamUnavailable(
-            "the upstream sent an event that is not a JSON object", code="upstream_protocol_error"
-        )
+        raise not_a_json_object()
     error = document.get("error")
     if error:
         # What the SDK raises as APIError(body=error) for such a frame, mapped as upstream_error maps it.
-        code = _error_code(error) or "upstream_error"
+        code = _error_code(error) or UPSTREAM_ERROR
         message = _error_message(error) or MID_STREAM_ERROR
-        raise UpstreamError(
-            f"the upstream failed mid-stream: {client_message(message)}",
-            code=code,
-            retryable=code in RETRYABLE_STREAM_CODES,
-        )
+        raise failed_mid_stream(message, code=code, retryable=code in RETRYABLE_STREAM_CODES)
     return document
 
 
@@ -262,16 +256,15 @@ def chunk_to_events(chunk: Mapping[str, Any]) -> list[StreamEvent]:
 def upstream_error(exc: openai.APIError, backend: str) -> RelayError:
     """An SDK exception as a relay error the client may see; never leaks upstream URLs."""
     if isinstance(exc, openai.APITimeoutError):
-        return UpstreamTimeout(f"backend {backend} did not answer in time")
+        return timed_out(backend)
     if isinstance(exc, openai.APIConnectionError):
-        return UpstreamUnavailable(f"backend {backend} could not be reached")
+        return unreachable(backend)
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc, backend)
     # An error frame inside an otherwise healthy stream.
-    code = _error_code(exc.body) or "upstream_error"
-    retryable = code in RETRYABLE_STREAM_CODES
+    code = _error_code(exc.body) or UPSTREAM_ERROR
     message = _error_message(exc.body) or exc.message
-    return UpstreamError(f"the upstream failed mid-stream: {client_message(message)}", code=code, retryable=retryable)
+    return failed_mid_stream(message, code=code, retryable=code in RETRYABLE_STREAM_CODES)
 
 
 def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
@@ -318,8 +311,3 @@ def _error_message(body: object) -> str | None:
     if isinstance(fields.get("message"), str):
         return str(fields["message"])
     return None
-
-
-def client_message(message: str) -> str:
-    """The upstream's message without the SDK's prefix; the relay scrubs it where it enters the stream."""
-    return re.sub(r"^Error code: \d+ - ", "", message or "")

@@ -14,9 +14,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...errors import UpstreamError
+from ...errors import UPSTREAM_ERROR, UpstreamError
 from ..http_status import status_error as relay_status_error
-from ..openai_compatible import client_message, error_fields
+from ..openai_compatible import error_fields
+from ..upstream_failures import client_message, failed_mid_stream
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,9 @@ def status_error(status: int, document: Any, headers: Mapping[str, str], backend
 def stream_error(fields: Mapping[str, Any]) -> UpstreamError:
     """An error event inside an otherwise healthy stream."""
     status = str(fields.get("status") or "")
-    message = client_message(str(fields.get("message") or "")) or "unknown error"
-    return UpstreamError(
-        f"the upstream failed mid-stream: {message}",
-        code=_code(fields) or "upstream_error",
+    return failed_mid_stream(
+        str(fields.get("message") or "") or "unknown error",
+        code=_code(fields) or UPSTREAM_ERROR,
         retryable=status in RETRYABLE_STATUSES,
         retry_after=retry_delay(fields),
     )
