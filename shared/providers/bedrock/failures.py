@@ -10,7 +10,7 @@ Three places can fail, and each gets its own mapping:
 * the connection itself (unreachable, timed out, cut mid-stream).
 
 Bedrock's error codes are read as the HTTP status they stand for and then
-go through the shared status policy (:mod:`..http_status`): access denied,
+go through the shared status policy (:mod:`..upstream.http_status`): access denied,
 for one, is the relay's own credentials or model access, not the client's
 request, and is reported as ``upstream_auth_failed`` like any provider's 403.
 """
@@ -34,8 +34,8 @@ from ...errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from ..http_status import status_error
-from ..upstream_failures import client_message, failed_mid_stream, lost_mid_stream, timed_out, unreachable
+from ..upstream.failures import client_message, failed_mid_stream, lost_mid_stream, timed_out, unreachable
+from ..upstream.http_status import status_error
 
 AUTH_FAILURES = frozenset(
     {

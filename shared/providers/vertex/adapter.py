@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ...chat_request import ChatRequest
 from ..contract import UpstreamStream
-from ..upstream_failures import credentials_refused
+from ..upstream.failures import credentials_refused
 from .credentials import GoogleCredentials, parse_credentials_json
 from .native_api import NativeApi
 from .openai_api import OpenAICompatibleApi

@@ -1,7 +1,7 @@
 """Gemini's native ``streamGenerateContent?alt=sse``, over an async ``httpx2`` client.
 
 ``httpx2`` is the HTTP client the ``openai`` SDK itself runs on, so the relay
-keeps one client API; both send on aiohttp (:mod:`..aiohttp_transport`),
+keeps one client API; both send on aiohttp (:mod:`..upstream.aiohttp_transport`),
 whose reader costs a fraction of httpx2's default transport per chunk. The
 response is SSE framed with ``\\r\\n\\r\\n`` and has no ``[DONE]``: the
 stream is complete when the server ends the body after a chunk that carried
@@ -18,13 +18,12 @@ import httpx2
 
 from ...chat_request import ChatRequest
 from ...events import StreamEvent
-from ...retry_after import ROUTING_HEADERS
-from ..aiohttp_transport import AiohttpTransport
 from ..contract import UpstreamStream
-from ..openai_compatible import error_fields
-from ..sse_decoder import SSEDecoder
-from ..upstream_failures import failed, lost_mid_stream, not_a_json_object, timed_out, unreachable
-from .google_errors import status_error, stream_error
+from ..upstream.aiohttp_transport import AiohttpTransport
+from ..upstream.failures import failed, lost_mid_stream, not_a_json_object, timed_out, unreachable
+from ..upstream.headers import routing_headers
+from ..upstream.sse_decoder import SSEDecoder
+from .google_errors import error_fields, status_error, stream_error
 from .native_request import gemini_request
 from .native_response import ResponseTranslator
 from .settings import VertexSettings
@@ -65,8 +64,7 @@ class NativeApi:
             raise unreachable(name) from exc
         if response.status_code != 200:
             await self._refuse(response)
-        headers = {key: value for key, value in response.headers.items() if key.lower() in ROUTING_HEADERS}
-        return UpstreamStream(events=native_events(response, name), headers=headers)
+        return UpstreamStream(events=native_events(response, name), headers=routing_headers(response.headers.items()))
 
     async def _refuse(self, response: httpx2.Response) -> None:
         """Raise the error a non-200 answer stands for, after reading its small body."""

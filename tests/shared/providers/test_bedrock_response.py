@@ -15,7 +15,7 @@ from shared.errors import (
 from shared.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 from shared.providers.bedrock.failures import open_failure, stream_exception
 from shared.providers.bedrock.response import ConverseTranslator, finish_reason, usage
-from shared.providers.upstream_failures import client_message
+from shared.providers.upstream.failures import client_message
 
 
 def delta(index: int, **content: Any) -> tuple[str, dict[str, Any]]:

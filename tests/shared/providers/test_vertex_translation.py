@@ -19,8 +19,7 @@ from shared.errors import (
     UpstreamUnavailable,
 )
 from shared.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from shared.providers.openai_compatible import error_fields
-from shared.providers.vertex.google_errors import retry_delay, status_error, stream_error
+from shared.providers.vertex.google_errors import error_fields, retry_delay, status_error, stream_error
 from shared.providers.vertex.native_api import chunk_document
 from shared.providers.vertex.native_request import gemini_request
 from shared.providers.vertex.native_response import ResponseTranslator, finish_reason

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from ..errors import (
+from ...errors import (
     UPSTREAM_NOT_FOUND,
     UPSTREAM_REJECTED,
     UpstreamError,
@@ -18,8 +18,8 @@ from ..errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from ..retry_after import retry_after_seconds
-from .upstream_failures import credentials_refused, failed
+from ...retry_after import retry_after_seconds
+from .failures import credentials_refused, failed
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import (
+from ...errors import (
     UPSTREAM_AUTH_FAILED,
     UPSTREAM_DISCONNECTED,
     UPSTREAM_PROTOCOL_ERROR,
@@ -18,7 +18,7 @@ from ..errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from ..redaction import MAX_LENGTH
+from ...redaction import MAX_LENGTH
 
 _SDK_PREFIX = re.compile(r"^Error code: \d+ - ")
 
