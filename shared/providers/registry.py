@@ -15,11 +15,11 @@ from importlib import import_module
 
 from .contract import ProviderSpec
 
-# Provider name -> module under ``shared.providers`` whose ``SPEC`` describes it.
+# Provider name -> the module whose ``SPEC`` describes it; adding a provider adds one line.
 PROVIDER_MODULES: dict[str, str] = {
-    "azure_openai": "azure_openai",
-    "bedrock": "bedrock",
-    "vertex": "vertex",
+    "azure_openai": f"{__package__}.azure_openai",
+    "bedrock": f"{__package__}.bedrock",
+    "vertex": f"{__package__}.vertex",
 }
 
 
@@ -33,7 +33,7 @@ class Registry(Mapping[str, ProviderSpec]):
     def __getitem__(self, name: str) -> ProviderSpec:
         spec = self._specs.get(name)
         if spec is None:
-            module = import_module(f"{__package__}.{self._modules[name]}")
+            module = import_module(self._modules[name])
             spec = self._specs[name] = module.SPEC
         return spec
 
