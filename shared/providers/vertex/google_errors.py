@@ -18,6 +18,7 @@ from typing import Any
 
 from ...errors import UPSTREAM_ERROR, UpstreamError
 from ..openai_errors import OPENAI_ERRORS, ErrorWording, error_code
+from ..openai_errors import error_fields as openai_error_fields
 from ..upstream.failures import client_message, failed_mid_stream
 from ..upstream.http_status import status_error as relay_status_error
 
@@ -33,11 +34,7 @@ def error_fields(body: object) -> Mapping[str, Any]:
     """The inner error object of a Google error body, list-wrapped or not; empty if there is none."""
     if isinstance(body, list) and len(body) == 1:
         body = body[0]
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping):
-            return inner
-    return {}
+    return openai_error_fields(body)
 
 
 def google_code(fields: Mapping[str, Any]) -> str | None:
