@@ -32,7 +32,7 @@ from shared.chat_request import ChatRequest
 from shared.config import RelayConfig, parse_config
 from shared.errors import UpstreamError, UpstreamRateLimited
 from shared.events import Finish, StreamEvent, TextDelta, Usage
-from shared.providers.base import BackendSettings, UpstreamStream
+from shared.providers.contract import BackendSettings, UpstreamStream
 from shared.relay import Relay
 from shared.routing import Router
 

@@ -25,8 +25,8 @@ from .errors import ConfigError
 from .key_vault_references import unresolved_references
 from .limits.settings import QuotaSettings
 from .policy.settings import PolicySettings
-from .providers import PROVIDERS
-from .providers.base import BackendSettings
+from .providers.contract import BackendSettings
+from .providers.registry import PROVIDERS
 from .routing.settings import RoutingSettings
 
 CONFIG_SETTING = "RELAY_CONFIG"

@@ -3,6 +3,7 @@
     RelayError                      any failure a client may be told about
      ├── ClientError                the client's request is at fault (4xx)
      │    ├── InvalidRequest        400  malformed JSON, wrong types, bad fields
+     │    │    └── Untranslatable   400  valid, but the chosen provider cannot express it
      │    ├── Unauthorized          401  no or bad relay credentials
      │    ├── Forbidden             403  credentials valid, action not allowed
      │    ├── ModelNotFound         404  unknown model alias
@@ -23,16 +24,45 @@ messages are written for the client and never include upstream secrets,
 URLs with keys, or raw upstream bodies. A message or ``param`` that quotes
 client input (a key holding a lone surrogate, say) is made writable as UTF-8
 here, once, so answering with an error can never itself fail.
+
+Every ``code`` a client may see is named once below; raise sites use the
+names, never the bare strings.
 """
 
 from __future__ import annotations
+
+from typing import Final
+
+# The relay's own codes.
+RELAY_ERROR: Final = "relay_error"
+INTERNAL_ERROR: Final = "internal_error"
+INVALID_REQUEST: Final = "invalid_request"
+INVALID_API_KEY: Final = "invalid_api_key"
+FORBIDDEN: Final = "forbidden"
+MODEL_NOT_FOUND: Final = "model_not_found"
+REQUEST_TIMEOUT: Final = "request_timeout"
+PAYLOAD_TOO_LARGE: Final = "payload_too_large"
+UNSUPPORTED_MEDIA_TYPE: Final = "unsupported_media_type"
+UNSUPPORTED_CONTENT: Final = "unsupported_content"
+RATE_LIMIT_EXCEEDED: Final = "rate_limit_exceeded"
+# An upstream's failures, as the relay names them (a provider's own code may be passed on instead).
+UPSTREAM_ERROR: Final = "upstream_error"
+UPSTREAM_REJECTED: Final = "upstream_rejected"
+UPSTREAM_UNAVAILABLE: Final = "upstream_unavailable"
+UPSTREAM_TIMEOUT: Final = "upstream_timeout"
+UPSTREAM_AUTH_FAILED: Final = "upstream_auth_failed"
+UPSTREAM_NOT_FOUND: Final = "upstream_not_found"
+UPSTREAM_DISCONNECTED: Final = "upstream_disconnected"
+UPSTREAM_TRUNCATED: Final = "upstream_truncated"
+UPSTREAM_PROTOCOL_ERROR: Final = "upstream_protocol_error"
+MODEL_STREAM_ERROR: Final = "model_stream_error"
 
 
 class RelayError(Exception):
     """A failure with everything needed to answer the client."""
 
     status: int = 500
-    code: str = "relay_error"
+    code: str = RELAY_ERROR
     error_type: str = "api_error"
     retryable: bool = False
 
@@ -73,44 +103,52 @@ class ClientError(RelayError):
 
 class InvalidRequest(ClientError):
     status = 400
-    code = "invalid_request"
+    code = INVALID_REQUEST
+
+
+class Untranslatable(InvalidRequest):
+    """A valid request the chosen provider cannot express, refused before anything is sent.
+
+    Every provider raises this one class, so a client sees the same 400
+    whichever backend the router picked.
+    """
 
 
 class Unauthorized(ClientError):
     status = 401
-    code = "invalid_api_key"
+    code = INVALID_API_KEY
     error_type = "authentication_error"
 
 
 class Forbidden(ClientError):
     status = 403
-    code = "forbidden"
+    code = FORBIDDEN
     error_type = "permission_error"
 
 
 class ModelNotFound(ClientError):
     status = 404
-    code = "model_not_found"
+    code = MODEL_NOT_FOUND
 
 
 class RequestTimeout(ClientError):
     status = 408
-    code = "request_timeout"
+    code = REQUEST_TIMEOUT
 
 
 class PayloadTooLarge(ClientError):
     status = 413
-    code = "payload_too_large"
+    code = PAYLOAD_TOO_LARGE
 
 
 class UnsupportedMediaType(ClientError):
     status = 415
-    code = "unsupported_media_type"
+    code = UNSUPPORTED_MEDIA_TYPE
 
 
 class TooManyRequests(ClientError):
     status = 429
-    code = "rate_limit_exceeded"
+    code = RATE_LIMIT_EXCEEDED
     error_type = "rate_limit_error"
     retryable = True
 
@@ -119,32 +157,32 @@ class UpstreamError(RelayError):
     """A provider failed; ``retryable`` says whether another backend may succeed."""
 
     status = 502
-    code = "upstream_error"
+    code = UPSTREAM_ERROR
     error_type = "api_error"
 
 
 class UpstreamRejected(UpstreamError):
     status = 400
-    code = "upstream_rejected"
+    code = UPSTREAM_REJECTED
     error_type = "invalid_request_error"
 
 
 class UpstreamRateLimited(UpstreamError):
     status = 429
-    code = "rate_limit_exceeded"
+    code = RATE_LIMIT_EXCEEDED
     error_type = "rate_limit_error"
     retryable = True
 
 
 class UpstreamUnavailable(UpstreamError):
     status = 502
-    code = "upstream_unavailable"
+    code = UPSTREAM_UNAVAILABLE
     retryable = True
 
 
 class UpstreamTimeout(UpstreamError):
     status = 504
-    code = "upstream_timeout"
+    code = UPSTREAM_TIMEOUT
     error_type = "timeout_error"
     retryable = True
 

@@ -31,7 +31,7 @@ from .errors import (
     UpstreamUnavailable,
 )
 from .events import StreamError, StreamEvent
-from .providers.base import ProviderAdapter, UpstreamStream
+from .providers.contract import ProviderAdapter, UpstreamStream
 from .redaction import scrub
 from .routing import Router, outcome_of_end, outcome_of_error
 from .routing.dispatch import Dispatch

@@ -1,16 +1,20 @@
-"""The provider registry: the one place that maps provider names to adapters.
+"""Every upstream the relay can stream from, one module or package per provider.
 
-Each provider lives in its own module with all of its request and response
-translation; nothing outside ``shared/providers`` knows a provider's wire format.
+``contract`` is what the relay sees of a provider and ``registry`` maps
+provider names to their modules. Importing this package or either of those
+loads no SDK; ``PROVIDERS`` is re-exported lazily for the same reason.
 """
 
 from __future__ import annotations
 
-from . import azure_openai, bedrock, vertex
-from .base import ProviderSpec
+from typing import Any
 
-PROVIDERS: dict[str, ProviderSpec] = {
-    spec.name: spec for spec in (azure_openai.SPEC, bedrock.SPEC, vertex.SPEC)
-}
+__all__ = ["PROVIDERS"]
 
-__all__ = ["PROVIDERS", "ProviderSpec"]
+
+def __getattr__(name: str) -> Any:
+    if name == "PROVIDERS":
+        from .registry import PROVIDERS
+
+        return PROVIDERS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

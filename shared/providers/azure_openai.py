@@ -15,8 +15,9 @@ import openai
 from pydantic import Field
 
 from ..chat_request import ChatRequest
-from .base import BackendSettings, ProviderSpec, UpstreamStream
-from .openai_compatible import chat_params, open_chat_stream, sdk_http_client
+from .contract import BackendSettings, ProviderSpec, UpstreamStream
+from .openai_client import openai_client
+from .openai_compatible import chat_params, open_chat_stream
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 
@@ -39,12 +40,11 @@ class AzureOpenAIAdapter:
     def __init__(self, settings: AzureOpenAISettings, environ: Mapping[str, str]) -> None:
         self.settings = settings
         self._credential: Any = None
-        self._client = openai.AsyncAzureOpenAI(
+        self._client = openai_client(
+            settings,
+            openai.AsyncAzureOpenAI,
             azure_endpoint=settings.endpoint,
             api_version=settings.api_version,
-            max_retries=0,
-            timeout=openai.Timeout(None, connect=settings.connect_timeout_seconds),
-            http_client=sdk_http_client(),
             **self._auth(settings, environ),
         )
 

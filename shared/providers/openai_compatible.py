@@ -1,8 +1,10 @@
-"""Translation shared by upstreams that speak OpenAI's Chat Completions protocol.
+"""OpenAI's Chat Completions protocol: a request out, a chunk stream in.
 
-Azure OpenAI and Vertex AI's OpenAI-compatible endpoint are both driven with
-the ``openai`` SDK; this module turns their chunks into canonical events and
-their SDK exceptions into relay errors.
+Every upstream that speaks it (Azure OpenAI, Vertex AI's OpenAI-compatible
+endpoint) is driven with the ``openai`` SDK (:mod:`.openai_client`); this
+module sends the request and turns the chunks into canonical events, and
+:mod:`.openai_errors` turns failures into relay errors. Nothing here knows
+a provider.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import ssl
 from collections import deque
 from collections.abc import Mapping
@@ -22,43 +23,21 @@ import openai
 from openai import AsyncOpenAI
 
 from ..chat_request import ChatRequest
-from ..errors import (
-    RelayError,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
+from ..errors import UPSTREAM_TRUNCATED, RelayError, UpstreamUnavailable
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
-from ..retry_after import ROUTING_HEADERS
-from .aiohttp_transport import AiohttpTransport
-from .base import UpstreamStream
-from .http_status import status_error
-from .sse_decoder import ServerSentEvent, SSEDecoder
-from .usage import usage_of
+from .contract import UpstreamStream
+from .openai_errors import OPENAI_ERRORS, ErrorWording, upstream_error
+from .upstream.failures import lost_mid_stream, not_a_json_object
+from .upstream.headers import routing_headers
+from .upstream.sse_decoder import ServerSentEvent, SSEDecoder
+from .upstream.usage import usage_of
 
 logger = logging.getLogger(__name__)
 
-# Mid-stream error codes worth retrying: OpenAI's and Azure's, and the Google
-# canonical statuses Vertex's OpenAI-compatible endpoint reports.
-RETRYABLE_STREAM_CODES = frozenset(
-    {"rate_limit_exceeded", "429", "server_error", "InternalServerError", "500", "503"}
-    | {"resource_exhausted", "unavailable", "internal", "deadline_exceeded"}
-)
-# What the SDK raises for a mid-stream error frame whose error has no message.
-MID_STREAM_ERROR = "An error occurred during streaming"
 # Failures reading the body: the ones the SDK's stream turns into APIConnectionError.
 TRANSPORT_FAILURES = (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)
 # How long to read on after [DONE] for the body's end, as the SDK does, so the connection is reused.
 DRAIN_SECONDS = 0.1
-
-
-def sdk_http_client() -> httpx2.AsyncClient:
-    """The SDK's HTTP client with its own defaults, sending on aiohttp (see :mod:`.aiohttp_transport`).
-
-    Requests to a proxy from the environment still go through httpx2's own transport.
-    """
-    limit = openai.DEFAULT_CONNECTION_LIMITS.max_connections or 1000
-    return openai.DefaultAsyncHttpxClient(transport=AiohttpTransport(max_connections=limit))
 
 
 def chat_params(request: ChatRequest, model: str) -> dict[str, Any]:
@@ -85,11 +64,11 @@ async def open_chat_stream(client: AsyncOpenAI, params: dict[str, Any], backend:
     return opened_stream(raw, backend)
 
 
-def opened_stream(raw: Any, backend: str) -> UpstreamStream:
+def opened_stream(raw: Any, backend: str, wording: ErrorWording = OPENAI_ERRORS) -> UpstreamStream:
     """The upstream stream of a raw SDK response, keeping only the routing headers."""
     response: httpx2.Response = raw.http_response
-    headers = {name: value for name, value in response.headers.items() if name.lower() in ROUTING_HEADERS}
-    return UpstreamStream(events=ChunkEvents(response, backend), headers=headers)
+    events = ChunkEvents(response, backend, wording)
+    return UpstreamStream(events=events, headers=routing_headers(response.headers.items()))
 
 
 class ChunkEvents:
@@ -109,8 +88,9 @@ class ChunkEvents:
     even if iteration never started.
     """
 
-    def __init__(self, response: httpx2.Response, backend: str) -> None:
+    def __init__(self, response: httpx2.Response, backend: str, wording: ErrorWording = OPENAI_ERRORS) -> None:
         self._response = response
+        self._wording = wording
         self._bytes = response.aiter_bytes()
         self._backend = backend
         self._decoder = SSEDecoder()
@@ -140,9 +120,7 @@ class ChunkEvents:
             self._end()
             return
         except TRANSPORT_FAILURES as exc:
-            lost = UpstreamUnavailable(
-                f"the connection to backend {self._backend} was lost mid-stream", code="upstream_disconnected"
-            )
+            lost = lost_mid_stream(self._backend)
             lost.__cause__ = exc
             self._fail(lost)
             return
@@ -158,7 +136,7 @@ class ChunkEvents:
             if sse.data.startswith("[DONE]"):
                 return True
             try:
-                self._chunk(chunk_document(sse.data))
+                self._chunk(chunk_document(sse.data, self._wording))
             except RelayError as exc:
                 self._fail(exc)
         return False
@@ -185,7 +163,7 @@ class ChunkEvents:
             return
         if self._finish_reason is None:
             self._fail(
-                UpstreamUnavailable("the upstream stream ended before the model finished", code="upstream_truncated")
+                UpstreamUnavailable("the upstream stream ended before the model finished", code=UPSTREAM_TRUNCATED)
             )
         else:
             self._pending.append(Finish(self._finish_reason))
@@ -203,26 +181,18 @@ class ChunkEvents:
         await self._response.aclose()
 
 
-def chunk_document(data: str) -> Mapping[str, Any]:
+def chunk_document(data: str, wording: ErrorWording = OPENAI_ERRORS) -> Mapping[str, Any]:
     """One SSE event's chunk; an error frame raises the relay error it stands for."""
     try:
         document = json.loads(data)
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise UpstreamUnavailable(
-            "the upstream sent an event that is not a JSON object", code="upstream_protocol_error"
-        )
+        raise not_a_json_object()
     error = document.get("error")
     if error:
         # What the SDK raises as APIError(body=error) for such a frame, mapped as upstream_error maps it.
-        code = _error_code(error) or "upstream_error"
-        message = _error_message(error) or MID_STREAM_ERROR
-        raise UpstreamError(
-            f"the upstream failed mid-stream: {client_message(message)}",
-            code=code,
-            retryable=code in RETRYABLE_STREAM_CODES,
-        )
+        raise wording.stream_error(error)
     return document
 
 
@@ -257,69 +227,3 @@ def chunk_to_events(chunk: Mapping[str, Any]) -> list[StreamEvent]:
         if choice.get("finish_reason"):
             events.append(Finish(choice["finish_reason"]))
     return events
-
-
-def upstream_error(exc: openai.APIError, backend: str) -> RelayError:
-    """An SDK exception as a relay error the client may see; never leaks upstream URLs."""
-    if isinstance(exc, openai.APITimeoutError):
-        return UpstreamTimeout(f"backend {backend} did not answer in time")
-    if isinstance(exc, openai.APIConnectionError):
-        return UpstreamUnavailable(f"backend {backend} could not be reached")
-    if isinstance(exc, openai.APIStatusError):
-        return _status_error(exc, backend)
-    # An error frame inside an otherwise healthy stream.
-    code = _error_code(exc.body) or "upstream_error"
-    retryable = code in RETRYABLE_STREAM_CODES
-    message = _error_message(exc.body) or exc.message
-    return UpstreamError(f"the upstream failed mid-stream: {client_message(message)}", code=code, retryable=retryable)
-
-
-def _status_error(exc: openai.APIStatusError, backend: str) -> UpstreamError:
-    message = _error_message(exc.body) or exc.message
-    return status_error(
-        backend,
-        exc.status_code,
-        exc.response.headers,
-        message=client_message(message),
-        code=_error_code(exc.body),
-        not_found_hint="check its endpoint and model settings",
-    )
-
-
-def error_fields(body: object) -> Mapping[str, Any]:
-    """The inner error object of an error body, list-wrapped or not; empty if there is none.
-
-    OpenAI-protocol servers answer ``{"error": {...}}``; Google's front end,
-    serving the same protocol for Vertex, wraps that document in a
-    one-element list. Both shapes are accepted, so every adapter reads errors
-    through this one function.
-    """
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping):
-            return inner
-    return {}
-
-
-def _error_code(body: object) -> str | None:
-    fields = error_fields(body)
-    status = fields.get("status")
-    if isinstance(fields.get("code"), int) and isinstance(status, str) and status:
-        # Google's shape: ``code`` is the HTTP status, ``status`` the name worth reporting.
-        return status.lower()
-    code = fields.get("code") or fields.get("type")
-    return str(code) if code else None
-
-
-def _error_message(body: object) -> str | None:
-    fields = error_fields(body)
-    if isinstance(fields.get("message"), str):
-        return str(fields["message"])
-    return None
-
-
-def client_message(message: str) -> str:
-    """The upstream's message without the SDK's prefix; the relay scrubs it where it enters the stream."""
-    return re.sub(r"^Error code: \d+ - ", "", message or "")

@@ -18,7 +18,7 @@ import math
 import random
 from collections.abc import Collection, Mapping, Sequence
 
-from ..providers.base import BackendSettings
+from ..providers.contract import BackendSettings
 from .headroom import has_room
 from .settings import HeadroomSettings
 from .state import BackendState, is_available, recovers_at

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ..providers.base import BackendSettings
+from ..providers.contract import BackendSettings
 from .outcome import NEUTRAL, Outcome
 
 if TYPE_CHECKING:

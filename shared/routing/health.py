@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..providers.base import BackendSettings
+from ..providers.contract import BackendSettings
 from .state import BackendState, Condition, condition, recovers_at
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..providers.base import BackendSettings
+from ..providers.contract import BackendSettings
 from .choice import choose_backend, earliest_recovery
 from .dispatch import Dispatch
 from .headroom import read_headroom

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from ..errors import RelayError
 from ..events import Finish, StreamError, StreamEvent
-from ..providers.base import UpstreamStream
+from ..providers.contract import UpstreamStream
 from ..redaction import scrub
 from .cancellation import close_shielded
 

@@ -20,7 +20,7 @@ from shared.chat_request import ChatRequest
 from shared.config import parse_config
 from shared.errors import InvalidRequest, RelayError, UpstreamError, UpstreamUnavailable
 from shared.events import Finish, StreamEvent, TextDelta
-from shared.providers.base import UpstreamStream
+from shared.providers.contract import UpstreamStream
 from shared.relay import Relay
 from shared.routing import Router, outcome_of_error
 from shared.routing.state import Condition

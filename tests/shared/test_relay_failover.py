@@ -20,7 +20,7 @@ from shared.errors import (
     UpstreamUnavailable,
 )
 from shared.events import Finish, StreamError, StreamEvent, TextDelta
-from shared.providers.base import UpstreamStream
+from shared.providers.contract import UpstreamStream
 from shared.relay import Relay
 from shared.routing import Router
 from shared.routing.state import Condition

@@ -9,7 +9,7 @@ registry entry.
 
 from __future__ import annotations
 
-from ..base import ProviderSpec
+from ..contract import ProviderSpec
 from .adapter import BedrockAdapter
 from .settings import BedrockSettings, check_environment
 

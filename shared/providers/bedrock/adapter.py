@@ -10,8 +10,8 @@ import aiohttp
 from ...chat_request import ChatRequest
 from ...errors import RelayError, UpstreamUnavailable
 from ...events import StreamEvent
-from ...retry_after import ROUTING_HEADERS
-from ..base import UpstreamStream
+from ..contract import UpstreamStream
+from ..upstream.headers import routing_headers
 from .eventstream import EventStreamDecoder, EventStreamError
 from .failures import transport_failure
 from .request import converse_params
@@ -31,8 +31,8 @@ class BedrockAdapter:
         """Translate, send, and wait for Bedrock's answer; unsupported parameters fail before sending."""
         params = converse_params(request, self.settings.model_id)
         response = await self._client.open(params)
-        headers = {name: value for name, value in response.headers.items() if name.lower() in ROUTING_HEADERS}
-        return UpstreamStream(events=CanonicalEvents(response, self.settings.name), headers=headers)
+        events = CanonicalEvents(response, self.settings.name)
+        return UpstreamStream(events=events, headers=routing_headers(response.headers.items()))
 
     async def aclose(self) -> None:
         """Close the connection pool."""

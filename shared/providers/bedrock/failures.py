@@ -9,32 +9,33 @@ Three places can fail, and each gets its own mapping:
   ``modelStreamErrorException``...), which can only end the client's stream;
 * the connection itself (unreachable, timed out, cut mid-stream).
 
-Access denied means the relay's own credentials or model access are wrong, not
-the client's request: like the Azure adapter's 401/403 it is logged and
-reported as ``upstream_auth_failed``, retryable on another backend.
+Bedrock's error codes are read as the HTTP status they stand for and then
+go through the shared status policy (:mod:`..upstream.http_status`): access denied,
+for one, is the relay's own credentials or model access, not the client's
+request, and is reported as ``upstream_auth_failed`` like any provider's 403.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 
 import aiohttp
 
 from ...errors import (
+    MODEL_STREAM_ERROR,
+    RATE_LIMIT_EXCEEDED,
+    UPSTREAM_ERROR,
+    UPSTREAM_REJECTED,
+    UPSTREAM_UNAVAILABLE,
     RelayError,
     UpstreamError,
     UpstreamRateLimited,
     UpstreamRejected,
-    UpstreamTimeout,
     UpstreamUnavailable,
 )
-from ...retry_after import retry_after_seconds
-
-logger = logging.getLogger(__name__)
-
-MAX_MESSAGE_CHARS = 500
+from ..upstream.failures import client_message, failed_mid_stream, lost_mid_stream, timed_out, unreachable
+from ..upstream.http_status import status_error
 
 AUTH_FAILURES = frozenset(
     {
@@ -47,49 +48,62 @@ AUTH_FAILURES = frozenset(
     }
 )
 RATE_LIMITS = frozenset({"ThrottlingException", "ServiceQuotaExceededException"})
+NOT_FOUND = "ResourceNotFoundException"
+# 424 Failed Dependency: the model itself failed, which another backend may not.
+MODEL_FAILED = 424
 
 # In-stream exception type -> (relay error class, code, retryable).
 STREAM_EXCEPTIONS: dict[str, tuple[type[UpstreamError], str, bool]] = {
-    "throttlingException": (UpstreamRateLimited, "rate_limit_exceeded", True),
-    "modelStreamErrorException": (UpstreamError, "model_stream_error", True),
-    "internalServerException": (UpstreamUnavailable, "upstream_unavailable", True),
-    "serviceUnavailableException": (UpstreamUnavailable, "upstream_unavailable", True),
-    "validationException": (UpstreamRejected, "upstream_rejected", False),
+    "throttlingException": (UpstreamRateLimited, RATE_LIMIT_EXCEEDED, True),
+    "modelStreamErrorException": (UpstreamError, MODEL_STREAM_ERROR, True),
+    "internalServerException": (UpstreamUnavailable, UPSTREAM_UNAVAILABLE, True),
+    "serviceUnavailableException": (UpstreamUnavailable, UPSTREAM_UNAVAILABLE, True),
+    "validationException": (UpstreamRejected, UPSTREAM_REJECTED, False),
 }
 
 
 def open_failure(status: int, code: str, message: str, headers: Mapping[str, str], backend: str) -> UpstreamError:
-    """An error answer to ``ConverseStream``, typed for the router."""
-    retry_after = retry_after_seconds(headers)
+    """An error answer to ``ConverseStream``, typed for the router by the shared status policy.
+
+    A refused request's content (``ValidationException``) keeps Bedrock's code.
+    """
+    return status_error(
+        backend,
+        policy_status(status, code),
+        headers,
+        message=client_message(message),
+        code=code,
+        not_found_hint="check its model_id and region",
+        reason=code,
+    )
+
+
+def policy_status(status: int, code: str) -> int:
+    """The HTTP status Bedrock's error ``code`` stands for, when it says more than ``status``."""
     if code in RATE_LIMITS or status == 429:
-        return UpstreamRateLimited(f"backend {backend} is rate limited", retry_after=retry_after)
-    if code in AUTH_FAILURES or status in (401, 403):
-        logger.error("backend %s refused the relay's credentials or model access (%s)", backend, code)
-        return UpstreamUnavailable(
-            f"backend {backend} refused the relay's credentials", code="upstream_auth_failed", retryable=True
-        )
-    if code == "ResourceNotFoundException" or status == 404:
-        logger.error("backend %s answered %s: check its model_id and region", backend, code)
-        return UpstreamUnavailable(
-            f"backend {backend} was not found upstream", code="upstream_not_found", retryable=True
-        )
-    if status in (408, 424) or status >= 500:
-        return UpstreamUnavailable(f"backend {backend} failed ({code})", retryable=True, retry_after=retry_after)
-    # The request's content was refused (ValidationException): another backend would refuse it too.
-    return UpstreamRejected(client_message(message) or f"backend {backend} rejected the request", code=code)
+        return 429
+    if status in (401, 403):
+        return status
+    if code in AUTH_FAILURES:
+        return 403
+    if code == NOT_FOUND:
+        return 404
+    if status == MODEL_FAILED:
+        return 502
+    return status
 
 
 def stream_exception(exception_type: str, message: str) -> RelayError:
     """An exception message inside the event stream; it ends the client's stream."""
-    error_type, code, retryable = STREAM_EXCEPTIONS.get(exception_type, (UpstreamError, "upstream_error", False))
-    return error_type(f"the upstream failed mid-stream: {client_message(message)}", code=code, retryable=retryable)
+    kind, code, retryable = STREAM_EXCEPTIONS.get(exception_type, (UpstreamError, UPSTREAM_ERROR, False))
+    return failed_mid_stream(message, code=code, retryable=retryable, kind=kind)
 
 
 def stream_error(headers: Mapping[str, object]) -> RelayError:
     """A generic ``error`` message (``:error-code``, ``:error-message``) inside the event stream."""
-    code = str(headers.get(":error-code") or "upstream_error")
-    message = client_message(str(headers.get(":error-message") or "unknown error"))
-    return UpstreamUnavailable(f"the upstream failed mid-stream: {message}", code=code)
+    code = str(headers.get(":error-code") or UPSTREAM_ERROR)
+    message = str(headers.get(":error-message") or "unknown error")
+    return failed_mid_stream(message, code=code, retryable=True, kind=UpstreamUnavailable)
 
 
 def exception_message(payload: bytes) -> str:
@@ -106,14 +120,7 @@ def exception_message(payload: bytes) -> str:
 def transport_failure(exc: aiohttp.ClientError | TimeoutError, backend: str, *, streaming: bool) -> UpstreamError:
     """A connection that could not be made, timed out, or broke."""
     if isinstance(exc, TimeoutError):
-        return UpstreamTimeout(f"backend {backend} did not answer in time")
+        return timed_out(backend)
     if streaming:
-        return UpstreamUnavailable(
-            f"the connection to backend {backend} was lost mid-stream", code="upstream_disconnected"
-        )
-    return UpstreamUnavailable(f"backend {backend} could not be reached")
-
-
-def client_message(message: str) -> str:
-    """The upstream's message, bounded; the relay scrubs it where it enters the stream."""
-    return (message or "")[:MAX_MESSAGE_CHARS]
+        return lost_mid_stream(backend)
+    return unreachable(backend)

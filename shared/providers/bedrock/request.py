@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from ...chat_request import ChatMessage, ChatRequest, ContentPart
-from ...errors import InvalidRequest
+from ...errors import Untranslatable
 
 # Request fields Converse cannot express; each is refused when the client sets it.
 UNSUPPORTED = ("presence_penalty", "frequency_penalty", "seed", "response_format", "reasoning_effort")
@@ -54,8 +54,8 @@ def refuse_unsupported(request: ChatRequest) -> None:
         raise _unsupported(request, "parallel_tool_calls", "false ")
 
 
-def _unsupported(request: ChatRequest, name: str, value: str = "") -> InvalidRequest:
-    return InvalidRequest(f"{name}: {value}is not supported by model {request.model!r}", param=name)
+def _unsupported(request: ChatRequest, name: str, value: str = "") -> Untranslatable:
+    return Untranslatable(f"{name}: {value}is not supported by model {request.model!r}", param=name)
 
 
 # --- messages ------------------------------------------------------------------------
@@ -83,14 +83,14 @@ def conversation(messages: list[ChatMessage]) -> tuple[list[Block], list[Turn]]:
 
 def _check_turns(turns: list[Turn], first_message: list[int]) -> None:
     if not turns:
-        raise InvalidRequest("messages: needs at least one user message", param="messages")
+        raise Untranslatable("messages: needs at least one user message", param="messages")
     if turns[0]["role"] != "user":
         where = f"messages[{first_message[0]}]"
-        raise InvalidRequest(f"{where}: the conversation must start with a user message", param=where)
+        raise Untranslatable(f"{where}: the conversation must start with a user message", param=where)
     for turn, index in zip(turns, first_message, strict=True):
         if not turn["content"]:
             where = f"messages[{index}].content"
-            raise InvalidRequest(f"{where}: must not be empty", param=where)
+            raise Untranslatable(f"{where}: must not be empty", param=where)
 
 
 def message_blocks(message: ChatMessage, index: int) -> list[Block]:
@@ -115,7 +115,7 @@ def _text_blocks(message: ChatMessage, index: int) -> list[Block]:
     for n, part in enumerate(_parts(message)):
         if part.type != "text":
             where = f"messages[{index}].content[{n}]"
-            raise InvalidRequest(f"{where}: a {message.role} message may only hold text", param=where)
+            raise Untranslatable(f"{where}: a {message.role} message may only hold text", param=where)
     text = message.text()
     return [{"text": text}] if text else []
 
@@ -127,7 +127,7 @@ def _part_block(part: ContentPart, where: str) -> Block | None:
         return {"text": text} if text else None
     if part.type == "image_url":
         return {"image": image_block(part, where)}
-    raise InvalidRequest(f"{where}: content of type {part.type!r} is not supported by Bedrock", param=where)
+    raise Untranslatable(f"{where}: content of type {part.type!r} is not supported by Bedrock", param=where)
 
 
 def image_block(part: ContentPart, where: str) -> Block:
@@ -136,7 +136,7 @@ def image_block(part: ContentPart, where: str) -> Block:
     url = image_url.get("url") if isinstance(image_url, dict) else None
     match = _DATA_URL.match(url) if isinstance(url, str) else None
     if match is None or match.group(1) not in IMAGE_FORMATS:
-        raise InvalidRequest(
+        raise Untranslatable(
             f"{where}.image_url: must be a data URL of a png, jpeg, gif or webp image; Bedrock cannot fetch URLs",
             param=f"{where}.image_url",
         )
@@ -144,7 +144,7 @@ def image_block(part: ContentPart, where: str) -> Block:
         data = base64.b64decode(match.group(2), validate=True)
     except binascii.Error:
         message = f"{where}.image_url: the data URL is not valid base64"
-        raise InvalidRequest(message, param=f"{where}.image_url") from None
+        raise Untranslatable(message, param=f"{where}.image_url") from None
     return {"format": IMAGE_FORMATS[match.group(1)], "source": {"bytes": data}}
 
 
@@ -154,9 +154,9 @@ def _tool_use(call_id: str, name: str, arguments: str, index: int, position: int
     try:
         value = json.loads(arguments) if arguments.strip() else {}
     except ValueError:
-        raise InvalidRequest(f"{where}: is not valid JSON", param=where) from None
+        raise Untranslatable(f"{where}: is not valid JSON", param=where) from None
     if not isinstance(value, dict):
-        raise InvalidRequest(f"{where}: must be a JSON object", param=where)
+        raise Untranslatable(f"{where}: must be a JSON object", param=where)
     return {"toolUse": {"toolUseId": call_id, "name": name, "input": value}}
 
 
@@ -181,7 +181,7 @@ def tool_config(request: ChatRequest) -> dict[str, Any] | None:
     """``tools`` and ``tool_choice`` as a ``toolConfig``."""
     if not request.tools:
         if request.tool_choice is not None:
-            raise InvalidRequest("tool_choice: needs tools", param="tool_choice")
+            raise Untranslatable("tool_choice: needs tools", param="tool_choice")
         return None
     specs = []
     for tool in request.tools:
@@ -209,5 +209,5 @@ def tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:
             return {"tool": {"name": name}}
     if choice == "none":
         message = "tool_choice: 'none' is not supported by Bedrock; leave out tools instead"
-        raise InvalidRequest(message, param="tool_choice")
-    raise InvalidRequest("tool_choice: must be 'auto', 'required' or a function", param="tool_choice")
+        raise Untranslatable(message, param="tool_choice")
+    raise Untranslatable("tool_choice: must be 'auto', 'required' or a function", param="tool_choice")

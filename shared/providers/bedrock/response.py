@@ -16,7 +16,7 @@ from typing import Any
 
 from ...errors import UpstreamUnavailable
 from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
-from ..usage import usage_of
+from ..upstream.usage import usage_of
 from .eventstream import Message
 from .failures import exception_message, stream_error, stream_exception
 

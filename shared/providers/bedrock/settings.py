@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..base import BackendSettings
+from ..contract import BackendSettings
 
 CREDENTIAL_FIELDS = ("access_key_id_setting", "secret_access_key_setting", "session_token_setting")
 

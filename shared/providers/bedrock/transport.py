@@ -40,7 +40,7 @@ from botocore.exceptions import (
 from botocore.parsers import create_parser
 from yarl import URL
 
-from ...errors import InvalidRequest, UpstreamError, UpstreamUnavailable
+from ...errors import UPSTREAM_AUTH_FAILED, Untranslatable, UpstreamError, UpstreamUnavailable
 from .failures import open_failure, transport_failure
 from .settings import BedrockSettings, explicit_credentials
 
@@ -135,10 +135,10 @@ class ConverseClient:
         except _Signed as signed:
             return signed.request
         except ParamValidationError as exc:
-            raise InvalidRequest(f"the request cannot be sent to Bedrock: {exc}") from exc
+            raise Untranslatable(f"the request cannot be sent to Bedrock: {exc}") from exc
         except CREDENTIAL_FAILURES as exc:
             raise UpstreamUnavailable(
-                f"backend {self.backend} has no usable AWS credentials", code="upstream_auth_failed", retryable=True
+                f"backend {self.backend} has no usable AWS credentials", code=UPSTREAM_AUTH_FAILED, retryable=True
             ) from exc
         except BotoCoreError as exc:
             raise UpstreamUnavailable(f"backend {self.backend} could not prepare the request") from exc

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import google.auth.exceptions
 
-from ..base import ProviderSpec
+from ..contract import ProviderSpec
 from .adapter import VertexAdapter
 from .credentials import CredentialsProblem, credentials_from_info, parse_credentials_json
 from .settings import VertexSettings

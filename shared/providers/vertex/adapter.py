@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from ...chat_request import ChatRequest
-from ...errors import UpstreamUnavailable
-from ..base import UpstreamStream
+from ..contract import UpstreamStream
+from ..upstream.failures import credentials_refused
 from .credentials import GoogleCredentials, parse_credentials_json
 from .native_api import NativeApi
 from .openai_api import OpenAICompatibleApi
@@ -59,11 +59,7 @@ class VertexAdapter:
             return await self._api.send(prepared, token)
         except TokenRejected as exc:
             logger.error("backend %s: Google refused a freshly issued access token", self.settings.name)
-            raise UpstreamUnavailable(
-                f"backend {self.settings.name} refused the relay's credentials",
-                code="upstream_auth_failed",
-                retryable=True,
-            ) from exc
+            raise credentials_refused(self.settings.name) from exc
 
     async def aclose(self) -> None:
         """Close the HTTP pool."""

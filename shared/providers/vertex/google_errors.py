@@ -4,7 +4,9 @@ Google answers every failure with ``{"error": {"code", "message", "status",
 "details"}}``, where ``code`` is the HTTP status and ``status`` the canonical
 name (``RESOURCE_EXHAUSTED``). A streaming method wraps that document in a
 one-element JSON array, and a failure after the stream started arrives as an
-SSE event carrying the bare document.
+SSE event carrying the bare document. Google's front end words errors this
+way on the OpenAI-compatible endpoint too: :data:`GOOGLE_ERRORS` tells the
+OpenAI-protocol mapping so.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...errors import UpstreamError
-from ..http_status import status_error as relay_status_error
-from ..openai_compatible import client_message, error_fields
+from ...errors import UPSTREAM_ERROR, UpstreamError
+from ..openai_errors import OPENAI_ERRORS, ErrorWording, error_code
+from ..openai_errors import error_fields as openai_error_fields
+from ..upstream.failures import client_message, failed_mid_stream
+from ..upstream.http_status import status_error as relay_status_error
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +28,27 @@ logger = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "ABORTED"})
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
+
+
+def error_fields(body: object) -> Mapping[str, Any]:
+    """The inner error object of a Google error body, list-wrapped or not; empty if there is none."""
+    if isinstance(body, list) and len(body) == 1:
+        body = body[0]
+    return openai_error_fields(body)
+
+
+def google_code(fields: Mapping[str, Any]) -> str | None:
+    """The canonical status (``resource_exhausted``) when ``code`` is the HTTP status, as Google sends it."""
+    if isinstance(fields.get("code"), int):
+        return _code(fields) or error_code(fields)
+    return error_code(fields)
+
+
+GOOGLE_ERRORS = ErrorWording(
+    fields=error_fields,
+    code=google_code,
+    retryable_codes=OPENAI_ERRORS.retryable_codes | {status.lower() for status in RETRYABLE_STATUSES},
+)
 
 
 def retry_delay(fields: Mapping[str, Any]) -> float | None:
@@ -56,10 +81,9 @@ def status_error(status: int, document: Any, headers: Mapping[str, str], backend
 def stream_error(fields: Mapping[str, Any]) -> UpstreamError:
     """An error event inside an otherwise healthy stream."""
     status = str(fields.get("status") or "")
-    message = client_message(str(fields.get("message") or "")) or "unknown error"
-    return UpstreamError(
-        f"the upstream failed mid-stream: {message}",
-        code=_code(fields) or "upstream_error",
+    return failed_mid_stream(
+        str(fields.get("message") or "") or "unknown error",
+        code=_code(fields) or UPSTREAM_ERROR,
         retryable=status in RETRYABLE_STATUSES,
         retry_after=retry_delay(fields),
     )

@@ -1,7 +1,7 @@
 """Gemini's native ``streamGenerateContent?alt=sse``, over an async ``httpx2`` client.
 
 ``httpx2`` is the HTTP client the ``openai`` SDK itself runs on, so the relay
-keeps one client API; both send on aiohttp (:mod:`..aiohttp_transport`),
+keeps one client API; both send on aiohttp (:mod:`..upstream.aiohttp_transport`),
 whose reader costs a fraction of httpx2's default transport per chunk. The
 response is SSE framed with ``\\r\\n\\r\\n`` and has no ``[DONE]``: the
 stream is complete when the server ends the body after a chunk that carried
@@ -17,14 +17,13 @@ from typing import Any
 import httpx2
 
 from ...chat_request import ChatRequest
-from ...errors import UpstreamTimeout, UpstreamUnavailable
 from ...events import StreamEvent
-from ...retry_after import ROUTING_HEADERS
-from ..aiohttp_transport import AiohttpTransport
-from ..base import UpstreamStream
-from ..openai_compatible import error_fields
-from ..sse_decoder import SSEDecoder
-from .google_errors import status_error, stream_error
+from ..contract import UpstreamStream
+from ..upstream.aiohttp_transport import AiohttpTransport
+from ..upstream.failures import failed, lost_mid_stream, not_a_json_object, timed_out, unreachable
+from ..upstream.headers import routing_headers
+from ..upstream.sse_decoder import SSEDecoder
+from .google_errors import error_fields, status_error, stream_error
 from .native_request import gemini_request
 from .native_response import ResponseTranslator
 from .settings import VertexSettings
@@ -60,13 +59,12 @@ class NativeApi:
         try:
             response = await self._client.send(request, stream=True)
         except httpx2.TimeoutException as exc:
-            raise UpstreamTimeout(f"backend {name} did not answer in time") from exc
+            raise timed_out(name) from exc
         except httpx2.TransportError as exc:
-            raise UpstreamUnavailable(f"backend {name} could not be reached") from exc
+            raise unreachable(name) from exc
         if response.status_code != 200:
             await self._refuse(response)
-        headers = {key: value for key, value in response.headers.items() if key.lower() in ROUTING_HEADERS}
-        return UpstreamStream(events=native_events(response, name), headers=headers)
+        return UpstreamStream(events=native_events(response, name), headers=routing_headers(response.headers.items()))
 
     async def _refuse(self, response: httpx2.Response) -> None:
         """Raise the error a non-200 answer stands for, after reading its small body."""
@@ -74,7 +72,7 @@ class NativeApi:
         try:
             raw = await response.aread()
         except httpx2.TransportError as exc:
-            raise UpstreamUnavailable(f"backend {name} failed (HTTP {response.status_code})") from exc
+            raise failed(name, f"HTTP {response.status_code}") from exc
         finally:
             await response.aclose()
         if response.status_code == 401:
@@ -98,9 +96,7 @@ async def native_events(response: httpx2.Response, backend: str) -> AsyncIterato
             for event in translator.events(chunk_document(sse.data)):
                 yield event
     except httpx2.TransportError as exc:
-        raise UpstreamUnavailable(
-            f"the connection to backend {backend} was lost mid-stream", code="upstream_disconnected"
-        ) from exc
+        raise lost_mid_stream(backend) from exc
     finally:
         await response.aclose()
     for event in translator.end():
@@ -111,9 +107,7 @@ def chunk_document(data: str) -> dict[str, Any]:
     """One event's JSON: a response chunk, or an error raised as a relay error."""
     document = _json_or_none(data)
     if not isinstance(document, dict):
-        raise UpstreamUnavailable(
-            "the upstream sent an event that is not a JSON object", code="upstream_protocol_error"
-        )
+        raise not_a_json_object()
     if "error" in document:
         raise stream_error(error_fields(document))
     return document

@@ -10,7 +10,7 @@ OpenAI and Gemini model a conversation differently:
   of parallel function calls with exactly one turn of responses;
 * tool-call arguments are a JSON *string* in OpenAI and an *object* in Gemini.
 
-Anything the relay cannot express raises ``UpstreamRejected`` (HTTP 400)
+Anything the relay cannot express raises ``Untranslatable`` (HTTP 400)
 before a byte is sent upstream.
 """
 
@@ -21,7 +21,7 @@ import mimetypes
 from typing import Any
 
 from ...chat_request import ChatMessage, ChatRequest, ContentPart
-from ...errors import UpstreamRejected
+from ...errors import INVALID_REQUEST, UNSUPPORTED_CONTENT, Untranslatable
 
 Part = dict[str, Any]
 Content = dict[str, Any]
@@ -115,18 +115,18 @@ def content_part(part: ContentPart, where: str) -> Part | None:
         file = extra.get("file")
         if isinstance(file, dict) and str(file.get("file_data", "")).startswith("data:"):
             return _media(file["file_data"], where, "application/octet-stream")
-    raise UpstreamRejected(f"{where}: this {part.type} part cannot be sent to Gemini", code="unsupported_content")
+    raise Untranslatable(f"{where}: this {part.type} part cannot be sent to Gemini", code=UNSUPPORTED_CONTENT)
 
 
 def _media(url: object, where: str, fallback_type: str) -> Part:
     """A data URL as inline bytes; any other URL (gs://, https://) by reference."""
     if not isinstance(url, str) or not url:
-        raise UpstreamRejected(f"{where}: needs a url", code="unsupported_content")
+        raise Untranslatable(f"{where}: needs a url", code=UNSUPPORTED_CONTENT)
     if url.startswith("data:"):
         header, _, data = url[len("data:") :].partition(",")
         mime_type, _, encoding = header.partition(";")
         if encoding != "base64" or not data:
-            raise UpstreamRejected(f"{where}: only base64 data URLs are supported", code="unsupported_content")
+            raise Untranslatable(f"{where}: only base64 data URLs are supported", code=UNSUPPORTED_CONTENT)
         return {"inlineData": {"mimeType": mime_type or fallback_type, "data": data}}
     guessed = mimetypes.guess_type(url.split("?", 1)[0])[0]
     return {"fileData": {"mimeType": guessed or fallback_type, "fileUri": url}}
@@ -136,9 +136,9 @@ def _function_response(message: ChatMessage, index: int, names: dict[str, str]) 
     call_id = message.tool_call_id or ""
     name = names.get(call_id)
     if name is None:
-        raise UpstreamRejected(
+        raise Untranslatable(
             f"messages[{index}].tool_call_id: no earlier assistant tool call has id {call_id!r}",
-            code="invalid_request",
+            code=INVALID_REQUEST,
         )
     return {"functionResponse": {"name": name, "response": _response_object(message.text())}}
 
@@ -158,8 +158,8 @@ def _arguments(arguments: str, index: int) -> dict[str, Any]:
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        raise UpstreamRejected(
-            f"messages[{index}].tool_calls: function arguments must be a JSON object", code="invalid_request"
+        raise Untranslatable(
+            f"messages[{index}].tool_calls: function arguments must be a JSON object", code=INVALID_REQUEST
         )
     return parsed
 
@@ -179,11 +179,11 @@ def function_calling_config(choice: str | dict[str, Any]) -> dict[str, Any]:
     if isinstance(choice, str):
         mode = FUNCTION_CALLING_MODES.get(choice)
         if mode is None:
-            raise UpstreamRejected(f"tool_choice: unsupported value {choice!r}", code="invalid_request")
+            raise Untranslatable(f"tool_choice: unsupported value {choice!r}", code=INVALID_REQUEST)
         return {"mode": mode}
     name = (choice.get("function") or {}).get("name") if isinstance(choice.get("function"), dict) else None
     if not name:
-        raise UpstreamRejected("tool_choice: must name a function", code="invalid_request")
+        raise Untranslatable("tool_choice: must name a function", code=INVALID_REQUEST)
     return {"mode": "ANY", "allowedFunctionNames": [name]}
 
 
@@ -222,4 +222,4 @@ def _response_format(response_format: dict[str, Any] | None) -> dict[str, Any]:
         if isinstance(schema, dict):
             config["responseSchema"] = schema
         return config
-    raise UpstreamRejected(f"response_format: unsupported type {kind!r}", code="invalid_request")
+    raise Untranslatable(f"response_format: unsupported type {kind!r}", code=INVALID_REQUEST)

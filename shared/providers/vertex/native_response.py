@@ -18,7 +18,7 @@ from typing import Any
 
 from ...errors import UpstreamUnavailable
 from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
-from ..usage import usage_of
+from ..upstream.usage import usage_of
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ the token is not the client's ``api_key``: each request carries the current
 one in its own ``Authorization`` header, and a 401 is surfaced as
 :class:`~.tokens.TokenRejected` so the adapter can renew it and retry once.
 Everything else (chunks, finish, usage, error mapping) is the shared OpenAI
-translation.
+protocol, told how Google words its errors.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ import openai
 
 from ...chat_request import ChatRequest
 from ...errors import RelayError, UpstreamRateLimited
-from ..base import UpstreamStream
-from ..openai_compatible import chat_params, error_fields, opened_stream, sdk_http_client, upstream_error
-from .google_errors import retry_delay
+from ..contract import UpstreamStream
+from ..openai_client import openai_client
+from ..openai_compatible import chat_params, opened_stream
+from ..openai_errors import upstream_error
+from .google_errors import GOOGLE_ERRORS, error_fields, retry_delay
 from .settings import VertexSettings
 from .tokens import TokenRejected
 
@@ -31,13 +33,7 @@ class OpenAICompatibleApi:
 
     def __init__(self, settings: VertexSettings) -> None:
         self._settings = settings
-        self._client = openai.AsyncOpenAI(
-            base_url=settings.openai_base_url,
-            api_key=UNUSED_API_KEY,
-            max_retries=0,
-            timeout=openai.Timeout(None, connect=settings.connect_timeout_seconds),
-            http_client=sdk_http_client(),
-        )
+        self._client = openai_client(settings, base_url=settings.openai_base_url, api_key=UNUSED_API_KEY)
 
     def prepare(self, request: ChatRequest) -> dict[str, Any]:
         """The SDK's ``create`` arguments, built once and reused by a retry."""
@@ -54,7 +50,7 @@ class OpenAICompatibleApi:
             raise TokenRejected(name) from exc
         except openai.APIError as exc:
             raise relay_error(exc, name) from exc
-        return opened_stream(raw, name)
+        return opened_stream(raw, name, GOOGLE_ERRORS)
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -62,7 +58,7 @@ class OpenAICompatibleApi:
 
 def relay_error(exc: openai.APIError, backend: str) -> RelayError:
     """The shared mapping, plus Google's ``RetryInfo`` when no header says when to retry."""
-    error = upstream_error(exc, backend)
+    error = upstream_error(exc, backend, GOOGLE_ERRORS)
     if isinstance(error, UpstreamRateLimited) and error.retry_after is None:
         error.retry_after = retry_delay(error_fields(exc.body))
     return error

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ..base import BackendSettings
+from ..contract import BackendSettings
 
 API_VERSION = "v1"
 PUBLISHER = "google"

@@ -12,6 +12,8 @@ import pytest
 from shared.errors import UpstreamError, UpstreamUnavailable
 from shared.events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
 from shared.providers.openai_compatible import ChunkEvents, chunk_to_events
+from shared.providers.openai_errors import OPENAI_ERRORS, ErrorWording
+from shared.providers.vertex.google_errors import GOOGLE_ERRORS
 
 pytestmark = pytest.mark.anyio
 
@@ -45,8 +47,8 @@ def chunk(delta: dict[str, Any], finish_reason: str | None = None, **extra: Any)
 DONE = b"data: [DONE]\n\n"
 
 
-async def read(body: Body) -> tuple[list[StreamEvent], Exception | None]:
-    events = ChunkEvents(httpx2.Response(200, stream=body), "b")
+async def read(body: Body, wording: ErrorWording = OPENAI_ERRORS) -> tuple[list[StreamEvent], Exception | None]:
+    events = ChunkEvents(httpx2.Response(200, stream=body), "b", wording)
     seen: list[StreamEvent] = []
     try:
         async for event in events:
@@ -81,18 +83,37 @@ async def test_everything_after_done_is_ignored() -> None:
 
 
 @pytest.mark.parametrize(
-    ("error", "code", "retryable", "message"),
+    ("error", "code", "retryable", "message", "wording"),
     [
-        ({"code": "server_error", "message": "Sorry about that!"}, "server_error", True, "Sorry about that!"),
-        ({"code": "content_filter", "message": "at https://x.test/y"}, "content_filter", False, "at https://x.test/y"),
-        ({"code": 500, "status": "INTERNAL", "message": "boom"}, "internal", True, "boom"),
-        ({"type": "invalid_request_error"}, "invalid_request_error", False, "An error occurred during streaming"),
+        (
+            {"code": "server_error", "message": "Sorry about that!"},
+            "server_error",
+            True,
+            "Sorry about that!",
+            OPENAI_ERRORS,
+        ),
+        (
+            {"code": "content_filter", "message": "at https://x.test/y"},
+            "content_filter",
+            False,
+            "at https://x.test/y",
+            OPENAI_ERRORS,
+        ),
+        ({"code": 500, "status": "INTERNAL", "message": "boom"}, "internal", True, "boom", GOOGLE_ERRORS),
+        (
+            {"type": "invalid_request_error"},
+            "invalid_request_error",
+            False,
+            "An error occurred during streaming",
+            OPENAI_ERRORS,
+        ),
     ],
 )
 async def test_an_error_frame_ends_the_stream_after_the_text_before_it(
-    error: dict[str, Any], code: str, retryable: bool, message: str
+    error: dict[str, Any], code: str, retryable: bool, message: str, wording: ErrorWording
 ) -> None:
-    events, failure = await read(Body(chunk({"content": "a"}) + frame({"error": error}) + chunk({"content": "b"})))
+    body = Body(chunk({"content": "a"}) + frame({"error": error}) + chunk({"content": "b"}))
+    events, failure = await read(body, wording)
     assert events == [TextDelta("a")]
     assert isinstance(failure, UpstreamError)
     assert (failure.code, failure.retryable) == (code, retryable)

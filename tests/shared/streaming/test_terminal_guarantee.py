@@ -8,7 +8,7 @@ import pytest
 
 from shared.errors import UpstreamUnavailable
 from shared.events import Finish, StreamError, StreamEvent, TextDelta
-from shared.providers.base import UpstreamStream
+from shared.providers.contract import UpstreamStream
 from shared.streaming.terminal_guarantee import guarded_events
 
 

@@ -9,7 +9,7 @@ import pytest
 from shared.events import Usage
 from shared.providers.bedrock.response import usage as bedrock_usage
 from shared.providers.openai_compatible import chunk_to_events
-from shared.providers.usage import usage_of
+from shared.providers.upstream.usage import usage_of
 from shared.providers.vertex.native_response import ResponseTranslator
 
 

@@ -19,7 +19,7 @@ from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import inline_prompt
 from tests.builders import AUTH_HEADERS, RELAY_TEST_KEY
 from tests.polling import wait_for
-from tests.shared.providers.bedrock_calls import user
+from tests.shared.providers.bedrock.bedrock_calls import user
 
 
 def test_client_disconnect_closes_the_upstream_within_a_second(

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..events import Usage
+from ...events import Usage
 
 logger = logging.getLogger(__name__)
 

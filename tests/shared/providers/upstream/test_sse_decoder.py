@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from openai._streaming import SSEDecoder as OpenAISDKDecoder
 
-from shared.providers.sse_decoder import ServerSentEvent, SSEDecoder
+from shared.providers.upstream.sse_decoder import ServerSentEvent, SSEDecoder
 
 
 def feed_in_pieces(raw: bytes, size: int) -> list[ServerSentEvent]:

@@ -21,7 +21,7 @@ from devtools.emulators.scenario import inline_prompt
 from tests.builders import AUTH_HEADERS, BEDROCK_MODEL, serve_relay
 from tests.devtools.emulators.bedrock.tls_certificate import self_signed_certificate
 from tests.polling import wait_for
-from tests.shared.providers.bedrock_calls import user
+from tests.shared.providers.bedrock.bedrock_calls import user
 
 
 @pytest.fixture

@@ -10,10 +10,16 @@ import pytest
 
 from shared.chat_request import ChatRequest
 from shared.config import parse_config
-from shared.errors import ConfigError, UpstreamError, UpstreamRateLimited, UpstreamRejected, UpstreamUnavailable
+from shared.errors import (
+    ConfigError,
+    Untranslatable,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
 from shared.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from shared.providers.openai_compatible import error_fields
-from shared.providers.vertex.google_errors import retry_delay, status_error, stream_error
+from shared.providers.vertex.google_errors import error_fields, retry_delay, status_error, stream_error
 from shared.providers.vertex.native_api import chunk_document
 from shared.providers.vertex.native_request import gemini_request
 from shared.providers.vertex.native_response import ResponseTranslator, finish_reason
@@ -214,7 +220,7 @@ def test_tools_and_tool_choice(tool_choice: Any, calling: dict[str, Any]) -> Non
     ],
 )
 def test_untranslatable_requests_are_rejected_before_sending(messages: list[dict[str, Any]]) -> None:
-    with pytest.raises(UpstreamRejected):
+    with pytest.raises(Untranslatable):
         gemini_request(ChatRequest.model_validate({"model": "v", "messages": messages}))
 
 
@@ -227,7 +233,7 @@ def test_untranslatable_requests_are_rejected_before_sending(messages: list[dict
     ],
 )
 def test_untranslatable_parameters_are_rejected(parameters: dict[str, Any]) -> None:
-    with pytest.raises(UpstreamRejected):
+    with pytest.raises(Untranslatable):
         gemini_request(chat(**parameters))
 
 

@@ -18,7 +18,7 @@ import pytest
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import inline_prompt
 from tests.builders import AUTH_HEADERS, BEDROCK_ENV, bedrock_backend, serve_relay
-from tests.shared.providers.bedrock_calls import post_stream, sse_frames, stream_chunks, user
+from tests.shared.providers.bedrock.bedrock_calls import post_stream, sse_frames, stream_chunks, user
 
 # --- failures ------------------------------------------------------------------------
 

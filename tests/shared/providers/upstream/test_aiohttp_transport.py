@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import httpx2
 import pytest
 
-from shared.providers.aiohttp_transport import AiohttpTransport
+from shared.providers.upstream.aiohttp_transport import AiohttpTransport
 
 pytestmark = pytest.mark.anyio
 

@@ -13,8 +13,9 @@ from shared.errors import (
     UpstreamUnavailable,
 )
 from shared.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
-from shared.providers.bedrock.failures import client_message, open_failure, stream_exception
+from shared.providers.bedrock.failures import open_failure, stream_exception
 from shared.providers.bedrock.response import ConverseTranslator, finish_reason, usage
+from shared.providers.upstream.failures import client_message
 
 
 def delta(index: int, **content: Any) -> tuple[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ import pytest
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from tests.builders import AUTH_HEADERS, BEDROCK_ENV, BEDROCK_MODEL, bedrock_backend, serve_relay
-from tests.shared.providers.bedrock_calls import post_stream, sse_frames, stream_chunks, text_of, user
+from tests.shared.providers.bedrock.bedrock_calls import post_stream, sse_frames, stream_chunks, text_of, user
 
 ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20240620-v1:0"
 

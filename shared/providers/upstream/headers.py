@@ -1,0 +1,15 @@
+"""Which of an upstream's response headers the relay keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ...retry_after import ROUTING_HEADERS
+
+
+def routing_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The rate-limit and Retry-After headers the router reads; never credentials or anything else.
+
+    ``headers`` is any response's ``headers.items()``, whichever HTTP client made it.
+    """
+    return {name: value for name, value in headers if name.lower() in ROUTING_HEADERS}
