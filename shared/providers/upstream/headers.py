@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...retry_after import ROUTING_HEADERS
+# Response headers worth keeping for routing decisions; none carry secrets.
+ROUTING_HEADERS = frozenset(
+    {
+        "retry-after",
+        "retry-after-ms",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-remaining-tokens",
+        "x-ratelimit-limit-requests",
+        "x-ratelimit-limit-tokens",
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-reset-tokens",
+    }
+)
 
 
 def routing_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
