@@ -81,7 +81,7 @@ def current(ledger: Ledger, now: float) -> Ledger:
     return Ledger(window, count, today, spent, _frozen(live))
 
 
-def admit(ledger: Ledger, quota: Quota, lease_id: str | None, lease: Lease, now: float) -> Ledger:
+def open_lease(ledger: Ledger, quota: Quota, lease_id: str | None, lease: Lease, now: float) -> Ledger:
     """Count one more request and open its lease, or raise ``TooManyRequests``.
 
     ``lease_id`` is None when the quota limits only the request rate, so

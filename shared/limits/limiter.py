@@ -61,7 +61,7 @@ class Limiter:
         lease_id = uuid.uuid4().hex[:16] if holds else None
         now = self._clock()
         lease = Lease(expires_at=now + self.settings.lease_seconds, tokens=tokens)
-        await self.store.update(subject, lambda state: ledger.admit(state, quota, lease_id, lease, now))
+        await self.store.update(subject, lambda state: ledger.open_lease(state, quota, lease_id, lease, now))
         return Ticket(subject, lease_id, tokens) if lease_id is not None else None
 
     async def settle(self, ticket: Ticket, used: int | None) -> None:

@@ -7,7 +7,7 @@ from types import MappingProxyType
 import pytest
 
 from shared.errors import TooManyRequests
-from shared.limits.ledger import MAX_LEASES, Lease, Ledger, admit, current, release, settle
+from shared.limits.ledger import MAX_LEASES, Lease, Ledger, current, open_lease, release, settle
 from shared.limits.settings import Quota
 
 DAY = 86400
@@ -20,7 +20,7 @@ def lease(tokens: int = 100, expires_at: float = NOON + 1800) -> Lease:
 
 
 def admitted(ledger: Ledger, quota: Quota, lease_id: str | None = None, tokens: int = 100, now: float = NOON) -> Ledger:
-    return admit(ledger, quota, lease_id, lease(tokens, now + 1800), now)
+    return open_lease(ledger, quota, lease_id, lease(tokens, now + 1800), now)
 
 
 def test_a_new_client_is_admitted_and_counted() -> None:

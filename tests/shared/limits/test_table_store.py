@@ -38,7 +38,7 @@ NOW = time.time()
 
 
 def count_one(state: ledger.Ledger) -> ledger.Ledger:
-    return ledger.admit(state, Quota(requests_per_minute=10_000), None, ledger.Lease(0, 0), NOW)
+    return ledger.open_lease(state, Quota(requests_per_minute=10_000), None, ledger.Lease(0, 0), NOW)
 
 
 @pytest.mark.anyio
@@ -59,7 +59,7 @@ async def test_a_refused_change_writes_nothing(stores: list[TableStore]) -> None
     quota = Quota(requests_per_minute=1)
 
     def one_a_minute(state: ledger.Ledger) -> ledger.Ledger:
-        return ledger.admit(state, quota, None, ledger.Lease(0, 0), NOW)
+        return ledger.open_lease(state, quota, None, ledger.Lease(0, 0), NOW)
 
     await stores[0].update("key:slow", one_a_minute)
     with pytest.raises(TooManyRequests):
