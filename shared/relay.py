@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from .chat_request import ChatRequest
 from .config import RelayConfig
 from .errors import (
+    RATE_LIMIT_EXCEEDED,
     InvalidRequest,
     ModelNotFound,
     RelayError,
@@ -35,8 +36,6 @@ from .providers.contract import ProviderAdapter, UpstreamStream
 from .redaction import scrub
 from .routing import Router, outcome_of_end, outcome_of_error
 from .routing.dispatch import Dispatch
-from .routing.outcome import RATE_LIMITED_CODE
-from .routing.state import Condition
 from .streaming.cancellation import close_shielded
 from .streaming.keepalive import paced_events
 from .streaming.open_throttle import OpenThrottle
@@ -177,7 +176,7 @@ class Relay:
     def _pool_exhausted(self, alias: str, failures: list[Failure]) -> UpstreamError:
         """429 when rate limits are all that stand in the way, else 503; Retry-After from the pool's recovery."""
         retry_after = self.router.retry_after(alias)
-        if self._only_rate_limited(alias, failures):
+        if self.router.only_rate_limited(alias, [failure.rate_limited for failure in failures]):
             retry_after = retry_after if retry_after is not None else self.config.routing.cooldown.default_seconds
             return UpstreamRateLimited(
                 f"every backend for model {alias!r} is rate limited; retry after {math.ceil(retry_after)} s",
@@ -192,15 +191,6 @@ class Relay:
             status=503,
             retry_after=retry_after,
         )
-
-    def _only_rate_limited(self, alias: str, failures: list[Failure]) -> bool:
-        """Every backend tried answered 429, the others are cooling down, and none is out for failures."""
-        conditions = {self.router.condition(backend.name) for backend in self.router.pool(alias)}
-        if conditions & {Condition.CIRCUIT_OPEN, Condition.PROBING}:
-            return False
-        if failures:
-            return all(failure.rate_limited for failure in failures)
-        return Condition.COOLING_DOWN in conditions
 
     def health(self) -> dict[str, object]:
         """Liveness and per-backend state; names and providers only, never secrets."""
@@ -227,7 +217,7 @@ class Failure:
     @classmethod
     def of_early_end(cls, backend: str, event: StreamError) -> Failure:
         message = f"backend {backend} failed before its first event: {event.message}"
-        return cls(event.code, message, rate_limited=event.code == RATE_LIMITED_CODE)
+        return cls(event.code, message, rate_limited=event.code == RATE_LIMIT_EXCEEDED)
 
 
 def scrub_message(error: UpstreamError) -> None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from ..errors import RelayError
+from ..errors import INTERNAL_ERROR, RATE_LIMIT_EXCEEDED, RelayError
 from ..events import Finish, StreamError, TerminalEvent
 
-RATE_LIMITED_CODE = "rate_limit_exceeded"
-RELAY_FAULT_CODES = frozenset({"internal_error"})
+RELAY_FAULT_CODES = frozenset({INTERNAL_ERROR})
 
 
 class Verdict(Enum):
@@ -46,7 +45,7 @@ def outcome_of_end(terminal: TerminalEvent | None) -> Outcome:
     if isinstance(terminal, Finish):
         return SUCCESS
     if isinstance(terminal, StreamError):
-        limited = terminal.code == RATE_LIMITED_CODE
+        limited = terminal.code == RATE_LIMIT_EXCEEDED
         return _judge(terminal.code, limited, terminal.retryable, terminal.retry_after)
     return NEUTRAL
 

@@ -93,6 +93,20 @@ class Router:
                 state = released(state)
         self._states[name] = state
 
+    def only_rate_limited(self, alias: str, tried_rate_limited: Sequence[bool]) -> bool:
+        """Whether rate limits alone stand in the way: a 429 deserves a retry, a broken pool a 503.
+
+        ``tried_rate_limited`` says, per backend tried, whether it answered 429.
+        True when every backend tried did, or none was tried and one is cooling
+        down, and no backend of the pool is out for failures.
+        """
+        conditions = {self.condition(backend.name) for backend in self.pool(alias)}
+        if conditions & {Condition.CIRCUIT_OPEN, Condition.PROBING}:
+            return False
+        if tried_rate_limited:
+            return all(tried_rate_limited)
+        return Condition.COOLING_DOWN in conditions
+
     def retry_after(self, alias: str) -> float | None:
         """Seconds until the first unavailable backend of the pool recovers, if known."""
         return earliest_recovery(self.pool(alias), self._states, self._clock())

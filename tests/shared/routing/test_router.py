@@ -104,3 +104,34 @@ def test_health_shows_conditions_and_wall_clock_times(router: Router) -> None:
         "remaining": {"requests": 7, "tokens": 7000},
     }
 
+
+
+RATE_LIMITED = Outcome(Verdict.RATE_LIMITED, retry_after=20)
+FAILED = Outcome(Verdict.FAILURE)
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "tried", "expected"),
+    [
+        ({"east": RATE_LIMITED, "west": RATE_LIMITED}, [True, True], True),
+        ({"east": RATE_LIMITED}, [True, False], False),  # one tried backend failed otherwise
+        ({"east": RATE_LIMITED}, [], True),  # nothing tried: a backend is cooling down
+        ({}, [], False),  # nothing tried and nothing cooling down
+        ({"east": FAILED, "west": RATE_LIMITED}, [True], True),  # one failure: circuit still closed
+        ({"east": FAILED}, [], False),
+    ],
+)
+def test_only_rate_limited_tells_a_429_from_a_503(
+    router: Router, outcomes: dict[str, Outcome], tried: list[bool], expected: bool
+) -> None:
+    for name, outcome in outcomes.items():
+        router.record(name, outcome)
+    assert router.only_rate_limited("gpt", tried) is expected
+
+
+def test_an_open_circuit_is_never_only_rate_limited(router: Router) -> None:
+    router.record("west", RATE_LIMITED)
+    for _ in range(2):
+        router.record("east", FAILED)
+    assert router.condition("east") is Condition.CIRCUIT_OPEN
+    assert router.only_rate_limited("gpt", [True]) is False
