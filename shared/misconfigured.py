@@ -7,7 +7,9 @@ value instead, logged once at error level, and every :mod:`.http_api` entry
 point handed one instead of an :class:`~shared.application.Application`
 answers 503 ``relay_misconfigured`` naming the fields at fault. Only field
 paths are sent: a problem's message may quote a value.
-Locally the :class:`ConfigError` propagates, so ``make serve`` stops with it.
+Any other start-up failure (an SDK client that cannot be built) is treated
+the same way there, named by its exception type only.
+Locally the exception propagates, so ``make serve`` stops with it.
 """
 
 from __future__ import annotations
@@ -37,18 +39,26 @@ class Misconfigured:
     """The fields a refused configuration got wrong; what every route answers instead of serving."""
 
     fields: tuple[str, ...]
+    failure: str | None = None
 
     @classmethod
     def of(cls, error: ConfigError) -> Misconfigured:
         return cls(tuple(dict.fromkeys(path for path, _ in error.problems)))
 
+    @classmethod
+    def of_failure(cls, error: Exception) -> Misconfigured:
+        """A start-up failure that names no field (an SDK client that cannot be built); its type only."""
+        return cls((), failure=type(error).__name__)
+
     def error(self) -> RelayError:
-        return RelayError(
-            f"the relay refused its configuration; fields at fault: {', '.join(self.fields)}. "
-            "The function app's log says what is wrong with each.",
-            code=CODE,
-            status=503,
-        )
+        if self.failure is not None:
+            message = f"the relay failed to start ({self.failure}); the function app's log has the details"
+        else:
+            message = (
+                f"the relay refused its configuration; fields at fault: {', '.join(self.fields)}. "
+                "The function app's log says what is wrong with each."
+            )
+        return RelayError(message, code=CODE, status=503)
 
     def response(self) -> Response:
         return JSONResponse(error_body(self.error()), status_code=503, headers={"Cache-Control": "no-store"})
@@ -64,6 +74,11 @@ def application_or_refusal(environ: Mapping[str, str] | None = None) -> Applicat
             raise
         logger.error("%s\nEvery route answers 503 %s until the configuration is fixed.", error, CODE)
         return Misconfigured.of(error)
+    except Exception as error:
+        if not environ.get(AZURE_MARKER):
+            raise
+        logger.error("the relay failed to start; every route answers 503 %s", CODE, exc_info=error)
+        return Misconfigured.of_failure(error)
 
 
 def guarded(

@@ -146,3 +146,25 @@ def test_locally_the_import_still_stops_with_the_message(monkeypatch: pytest.Mon
     monkeypatch.delenv(AZURE_MARKER, raising=False)
     with patched_environ({"RELAY_CONFIG": json.dumps(BAD_CONFIG)}), pytest.raises(ConfigError, match=r"backends\[0\]"):
         import_function_app(APP_ROOT / "function_app.py")
+
+
+def test_a_start_up_failure_that_is_not_a_config_error_also_keeps_the_functions(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An SDK client that cannot be built, say: on Azure that too would otherwise leave zero functions.
+    from shared.application import Application
+    from shared.misconfigured import Misconfigured, application_or_refusal
+
+    def broken(environ: Any) -> Application:
+        raise RuntimeError("credential chain failed for secret-looking-value")
+
+    monkeypatch.setattr(Application, "from_environment", staticmethod(broken))
+    with caplog.at_level(logging.ERROR, logger="shared.misconfigured"):
+        refused = application_or_refusal({AZURE_MARKER: "instance-1"})
+    assert isinstance(refused, Misconfigured)
+    body = json.loads(refused.response().body)
+    assert refused.response().status_code == 503 and body["error"]["code"] == "relay_misconfigured"
+    assert "RuntimeError" in body["error"]["message"] and "secret-looking-value" not in body["error"]["message"]
+    assert len([record for record in caplog.records if record.levelno >= logging.ERROR]) == 1
+    with pytest.raises(RuntimeError):
+        application_or_refusal({})
