@@ -191,4 +191,3 @@ def _validated(models: dict[str, type[_Strict]], document: Any, where: Where, de
         param = f"{path}.{inner.param}" if inner.param else path
         message = inner.message.removeprefix(f"{inner.param}: ") if inner.param else inner.message
         raise InvalidRequest(f"{param}: {message}", param=param) from None
-

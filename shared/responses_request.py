@@ -173,7 +173,8 @@ class ResponsesRequest(_Strict):
             "store": False,
             "temperature": self.temperature,
             "text": {"format": text_format.model_dump(by_alias=True, exclude_none=True)},
-            "tool_choice": self.tool_choice.model_dump() if isinstance(self.tool_choice, NamedFunction)
+            "tool_choice": self.tool_choice.model_dump()
+            if isinstance(self.tool_choice, NamedFunction)
             else self.tool_choice or "auto",
             "tools": [tool.model_dump(exclude_none=True) for tool in self.tools or []],
             "top_p": self.top_p,
@@ -214,4 +215,3 @@ def to_chat_request(request: ResponsesRequest) -> ChatRequest:
     except ValidationError as exc:
         problem = validation_error_to_invalid_request(exc)
         raise InvalidRequest(f"input: cannot be served as a conversation ({problem.message})", param="input") from None
-

@@ -87,7 +87,9 @@ def test_create_without_stream_returns_one_response(sdk: openai.OpenAI, alias: s
 def test_function_calls_over_two_turns(sdk: openai.OpenAI, alias: str) -> None:
     call = {"name": "get_weather", "arguments": {"city": "Paris"}, "id": "call_paris"}
     first = sdk.responses.create(
-        model=alias, input=inline_prompt(text="", tool_calls=[call]), tools=[WEATHER_TOOL]  # type: ignore[list-item]
+        model=alias,
+        input=inline_prompt(text="", tool_calls=[call]),
+        tools=[WEATHER_TOOL],  # type: ignore[list-item]
     )
     calls = [item for item in first.output if item.type == "function_call"]
     assert len(calls) == 1 and calls[0].name == "get_weather"
