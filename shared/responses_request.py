@@ -89,7 +89,7 @@ class ReasoningConfig(_Strict):
     summary: Literal["auto", "concise", "detailed"] | None = None
 
 
-class StreamOptions(_Strict):
+class ResponsesStreamOptions(_Strict):
     include_obfuscation: bool | None = None
 
 
@@ -109,7 +109,7 @@ class ResponsesRequest(_Strict):
     top_p: float | None = Field(default=None, ge=0, le=1)
     user: str | None = None
     stream: bool = False
-    stream_options: StreamOptions | None = None
+    stream_options: ResponsesStreamOptions | None = None
     metadata: dict[str, str] | None = None
     include: list[str] | None = None
     truncation: Literal["disabled"] | None = None
