@@ -225,3 +225,17 @@ def test_an_allowed_origin_can_read_a_response(cors_relay: str) -> None:
     assert response.headers["access-control-allow-origin"] == PAGE
     refused = httpx.post(f"{cors_relay}/api/v1/responses", json=body, headers={"Origin": PAGE})
     assert refused.status_code == 401 and refused.headers["access-control-allow-origin"] == PAGE
+
+
+# Azure OpenAI's chat stream carries no reasoning text, so its emulator plays none.
+@pytest.mark.parametrize("alias", ["bedrock", "vertex", "vertex-native"])
+def test_reasoning_streams_as_a_reasoning_item_that_can_be_sent_back(sdk: openai.OpenAI, alias: str) -> None:
+    prompt = inline_prompt(text="answer", reasoning="step by step")
+    events = list(sdk.responses.create(model=alias, input=prompt, stream=True))
+    thought = "".join(event.delta for event in events if event.type == "response.reasoning_text.delta")
+    assert thought == "step by step"
+    final = events[-1].response
+    assert [item.type for item in final.output] == ["reasoning", "message"]
+    history: list[Any] = [{"role": "user", "content": "why?"}, *final.output]
+    history.append({"role": "user", "content": inline_prompt(text="again")})
+    assert sdk.responses.create(model=alias, input=history).output_text == "again"
