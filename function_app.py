@@ -36,6 +36,18 @@ async def chat_completions(req: Request) -> Response:
     return await http_api.chat_completions(application, req)
 
 
+@app.route(route="v1/responses", methods=["POST"])
+async def responses(req: Request) -> Response:
+    """The OpenAI Responses API (stateless), streamed as semantic SSE events or returned whole."""
+    return await http_api.responses(application, req)
+
+
+@app.route(route="openai/v1/responses", methods=["POST"])
+async def azure_responses(req: Request) -> Response:
+    """The Responses API on Azure OpenAI's v1 path, for ``AzureOpenAI`` clients."""
+    return await http_api.responses(application, req)
+
+
 @app.route(route="chat", methods=["POST"])
 async def chat(req: Request) -> Response:
     """The typed-event SSE dialect for browsers: ``event: text_delta`` and friends."""

@@ -22,6 +22,7 @@ from . import openapi
 from .application import Application
 from .chat_request import ChatRequest, parse_chat_request, parse_simple_chat_request
 from .client_disconnect import ClientDisconnected, unless_disconnected
+from .dialects import responses as responses_dialect
 from .dialects import typed_events
 from .dialects.openai_chat import ChunkEncoder, collect_completion, encode_stream, error_body
 from .dialects.sse import SSE_HEADERS, SSE_MEDIA_TYPE
@@ -30,6 +31,7 @@ from .events import StreamEvent
 from .misconfigured import Misconfigured, guarded, guarded_sync
 from .relay import OpenedStream
 from .request_body import read_body, require_json
+from .responses_request import ResponsesBody
 from .streaming.request_record import CLIENT_DISCONNECTED, RequestTrace, traced_events
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,34 @@ async def chat_events(app: Application, request: Request) -> Response:
         media_type=SSE_MEDIA_TYPE,
         headers={**SSE_HEADERS, **relay_headers(stream)},
     )
+
+
+@answered
+async def responses(app: Application, request: Request) -> Response:
+    """``POST /v1/responses``: the Responses dialect over the same canonical stream as chat.
+
+    The body is translated into a chat request, so everything before the
+    stream (auth, policy, quotas, failover, errors) is the chat route's.
+    """
+    body = ResponsesBody()
+    opened = await open_stream(app, request, body)
+    if isinstance(opened, Response):
+        return opened
+    chat, stream, events = opened
+    builder = responses_dialect.ResponseBuilder(model=chat.model, echo=body.echo())
+    if chat.stream:
+        return StreamingResponse(
+            responses_dialect.encode_stream(events, builder),
+            media_type=SSE_MEDIA_TYPE,
+            headers={**SSE_HEADERS, **relay_headers(stream)},
+        )
+    try:
+        document = await responses_dialect.collect_response(events, builder)
+    except RelayError as exc:
+        return error_response(exc, relay_headers(stream))
+    finally:
+        await events.aclose()
+    return JSONResponse(document, headers=relay_headers(stream))
 
 
 Opened = tuple[ChatRequest, OpenedStream, AsyncGenerator[StreamEvent, None]]

@@ -40,6 +40,8 @@ def paths() -> dict[str, dict[str, Any]]:
     """Every route the app registers, under its route template."""
     return {
         "/v1/chat/completions": {"post": _chat_completions()},
+        "/v1/responses": {"post": _responses("createResponse", "")},
+        "/openai/v1/responses": {"post": _responses("createResponseAzurePath", " (Azure OpenAI's v1 path)")},
         "/chat": {"post": _chat_events()},
         "/v1/models": {"get": _list_models()},
         "/auth/browser-token": {"post": _mint_browser_token()},
@@ -117,7 +119,7 @@ def _chat_completions() -> Schema:
     stream = _event_stream(
         ["message"],
         "With stream: true. `data:` frames of chat.completion.chunk JSON ending in `data: [DONE]`, "
-        'or one terminal `data: {"error": {...}}` frame; `: keep-alive` comments while the upstream is quiet.'
+        'or one terminal `data: {"error": {...}}` frame; `: keep-alive` comments while the upstream is quiet.',
     )
     return {
         "operationId": "createChatCompletion",
@@ -134,6 +136,52 @@ def _chat_completions() -> Schema:
                 "description": "A chat.completion (stream: false) or an SSE stream (stream: true).",
                 "headers": _served_headers(),
                 "content": {**_json("ChatCompletion"), **stream},
+            },
+            **_errors(CHAT_ERRORS),
+        },
+    }
+
+
+RESPONSE_EVENTS = [
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.content_part.added",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.reasoning_text.delta",
+    "response.reasoning_text.done",
+    "response.content_part.done",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.done",
+    "response.output_item.done",
+    "response.completed",
+    "response.incomplete",
+    "response.failed",
+]
+
+
+def _responses(operation_id: str, where: str) -> Schema:
+    stream = _event_stream(
+        RESPONSE_EVENTS,
+        "With stream: true. Named events whose JSON data carries type and sequence_number (from 0); exactly one "
+        "response.completed, response.incomplete or response.failed ends the stream.",
+    )
+    return {
+        "operationId": operation_id,
+        "summary": f"The OpenAI Responses API, stateless{where}: send the whole input every time",
+        "requestBody": _body(
+            "ResponsesRequest",
+            {
+                "stream": {"model": "azure", "input": "Hi", "stream": True},
+                "whole": {"model": "azure", "instructions": "Be brief.", "input": HELLO, "max_output_tokens": 64},
+            },
+        ),
+        "responses": {
+            "200": {
+                "description": "A response object (stream: false) or an SSE stream of response events.",
+                "headers": _served_headers(),
+                "content": {**_json("Response"), **stream},
             },
             **_errors(CHAT_ERRORS),
         },

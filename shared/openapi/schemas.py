@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from ..auth.minting import MintRequest
 from ..chat_request import ChatRequest, SimpleChatBody
+from ..responses_request import ResponsesRequest
 from ..routing.state import Condition
 
 REF = "#/components/schemas/{model}"
@@ -28,7 +29,12 @@ def ref(name: str) -> Schema:
 def request_schemas() -> dict[str, Schema]:
     """Every request body's schema and the schemas they refer to, generated from the models."""
     _, top = models_json_schema(
-        [(ChatRequest, "validation"), (SimpleChatBody, "validation"), (MintRequest, "validation")],
+        [
+            (ChatRequest, "validation"),
+            (SimpleChatBody, "validation"),
+            (ResponsesRequest, "validation"),
+            (MintRequest, "validation"),
+        ],
         ref_template=REF,
     )
     schemas: dict[str, Schema] = top["$defs"]
@@ -69,6 +75,7 @@ def response_schemas() -> dict[str, Schema]:
     return {
         "Error": ERROR,
         "ChatCompletion": CHAT_COMPLETION,
+        "Response": RESPONSE,
         "ModelList": MODEL_LIST,
         "BrowserToken": BROWSER_TOKEN,
         "Health": HEALTH,
@@ -189,4 +196,76 @@ _BACKEND_STATE = _object(
 HEALTH = _object(
     {"status": {"const": "ok"}, "backends": {"type": "array", "items": _BACKEND_STATE}},
     ["status", "backends"],
+)
+
+_ITEM_STATUS: Schema = {"enum": ["in_progress", "completed", "incomplete"]}
+_OUTPUT_ITEM: Schema = {
+    "oneOf": [
+        _object(
+            {
+                "id": _STRING,
+                "type": {"const": "message"},
+                "role": {"const": "assistant"},
+                "status": _ITEM_STATUS,
+                "content": {
+                    "type": "array",
+                    "items": _object({"type": {"const": "output_text"}, "text": _STRING}, ["type", "text"]),
+                },
+            },
+            ["id", "type", "role", "status", "content"],
+        ),
+        _object(
+            {
+                "id": _STRING,
+                "type": {"const": "function_call"},
+                "status": _ITEM_STATUS,
+                "call_id": _STRING,
+                "name": _STRING,
+                "arguments": {"type": "string", "description": "JSON text, as the model wrote it."},
+            },
+            ["id", "type", "call_id", "name", "arguments"],
+        ),
+        _object(
+            {
+                "id": _STRING,
+                "type": {"const": "reasoning"},
+                "status": _ITEM_STATUS,
+                "summary": {"type": "array"},
+                "content": {
+                    "type": "array",
+                    "items": _object({"type": {"const": "reasoning_text"}, "text": _STRING}, ["type", "text"]),
+                },
+            },
+            ["id", "type", "summary"],
+        ),
+    ]
+}
+
+RESPONSE = _object(
+    {
+        "id": {"type": "string", "pattern": "^resp_"},
+        "object": {"const": "response"},
+        "created_at": _INTEGER,
+        "status": {"enum": ["completed", "incomplete", "failed", "in_progress"]},
+        "model": {"type": "string", "description": "The alias the client asked for."},
+        "output": {"type": "array", "items": _OUTPUT_ITEM},
+        "error": {"type": ["object", "null"], "description": "code and message, when status is failed."},
+        "incomplete_details": {
+            "type": ["object", "null"],
+            "description": "reason max_output_tokens or content_filter, when status is incomplete.",
+        },
+        "usage": {
+            "type": ["object", "null"],
+            "properties": {
+                "input_tokens": _INTEGER,
+                "output_tokens": _INTEGER,
+                "total_tokens": _INTEGER,
+                "input_tokens_details": _object({"cached_tokens": _INTEGER}, ["cached_tokens"]),
+                "output_tokens_details": _object({"reasoning_tokens": _INTEGER}, ["reasoning_tokens"]),
+            },
+            "required": ["input_tokens", "output_tokens", "total_tokens"],
+        },
+        "store": {"const": False, "description": "The relay keeps nothing."},
+    },
+    ["id", "object", "created_at", "status", "model", "output"],
 )

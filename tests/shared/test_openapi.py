@@ -23,6 +23,7 @@ from shared.auth.minting import MintRequest
 from shared.chat_request import ChatRequest, SimpleChatBody
 from shared.openapi import document
 from shared.openapi.operations import CHAT_ERRORS
+from shared.responses_request import ResponsesRequest
 from tests.builders import AZURE_TEST_KEY, TEST_AUTH, patched_environ, single_azure_config
 
 DOCUMENT_URN = "urn:relay:openapi"
@@ -156,6 +157,8 @@ def documented(path: str, method: str, status: int) -> bool:
         ("post", "/v1/chat/completions", {"model": "azure", "messages": []}, "Error"),
         ("post", "/v1/chat/completions", {"model": "nope", "messages": MESSAGES}, "Error"),
         ("post", "/chat", {"model": "azure"}, "Error"),
+        ("post", "/v1/responses", {"model": "azure", "input": "hi"}, "Response"),
+        ("post", "/v1/responses", {"model": "azure", "input": "hi", "store": True}, "Error"),
         ("get", "/v1/models", None, "ModelList"),
         ("get", "/health", None, "Health"),
         ("post", "/auth/browser-token", {}, "Error"),
@@ -198,7 +201,12 @@ def request_examples() -> Iterator[tuple[str, Any]]:
 
 
 def test_every_request_example_is_valid_and_accepted() -> None:
-    models = {"ChatRequest": ChatRequest, "SimpleChatBody": SimpleChatBody, "MintRequest": MintRequest}
+    models = {
+        "ChatRequest": ChatRequest,
+        "SimpleChatBody": SimpleChatBody,
+        "ResponsesRequest": ResponsesRequest,
+        "MintRequest": MintRequest,
+    }
     examples = list(request_examples())
     assert {schema for schema, _ in examples} == set(models)
     for schema, value in examples:
@@ -221,6 +229,7 @@ def sse_events(body: str) -> list[dict[str, str]]:
     [
         ("/v1/chat/completions", {"model": "azure", "messages": MESSAGES, "stream": True}),
         ("/chat", {"model": "azure", "prompt": "hi"}),
+        ("/v1/responses", {"model": "azure", "input": "hi", "stream": True}),
     ],
 )
 def test_every_streamed_event_matches_the_documented_event_schema(
