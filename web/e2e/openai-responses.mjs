@@ -70,7 +70,11 @@ async function functionCalls() {
   await scriptEmulators(first);
   const input = [{ role: "user", content: relay.prompt }];
   const asked = await client.responses.stream({ model: relay.model, input, tools: [WEATHER_TOOL] }).finalResponse();
-  const calls = asked.output.filter((item) => item.type === "function_call");
+  // The function_call items as the input schema has them (the helper's items also carry
+  // the SDK-side `parsed_arguments`, which is no part of the wire format).
+  const calls = asked.output
+    .filter((item) => item.type === "function_call")
+    .map(({ type, id, call_id, name, arguments: args, status }) => ({ type, id, call_id, name, arguments: args, status }));
   await scriptEmulators(second);
   const outputs = calls.map((call) => ({
     type: "function_call_output",
@@ -83,7 +87,7 @@ async function functionCalls() {
     tools: [WEATHER_TOOL],
   });
   return {
-    calls: calls.map(({ call_id, name, arguments: args, id }) => ({ call_id, name, arguments: args, id })),
+    calls,
     first_status: asked.status,
     answer: outputText(answered),
     answer_status: answered.status,
