@@ -8,6 +8,7 @@ A missing browser or Node fails these tests loudly: they are part of
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -73,6 +74,13 @@ def node() -> str:
     found = shutil.which("node")
     if found is None:
         pytest.fail("node not found: install Node.js 20 or later", pytrace=False)
-    if not (WEB_ROOT / "node_modules" / "openai").is_dir():
-        pytest.fail("web/node_modules is missing: run 'make webdeps' (npm ci in web/)", pytrace=False)
+    missing = [name for name in web_dev_dependencies() if not (WEB_ROOT / "node_modules" / name).is_dir()]
+    if missing:
+        pytest.fail(f"web/node_modules lacks {', '.join(missing)}: run 'make webdeps' (npm ci in web/)", pytrace=False)
     return found
+
+
+def web_dev_dependencies() -> list[str]:
+    """The npm packages web/package.json names for its tests; a stale install lacks the newest."""
+    manifest = json.loads((WEB_ROOT / "package.json").read_text(encoding="utf-8"))
+    return sorted(manifest["devDependencies"])
