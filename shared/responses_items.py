@@ -31,11 +31,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+# The SDKs' stream helpers add what they parsed to the items they hand back (``parsed`` on text,
+# ``parsed_arguments`` on calls); a client replaying those items as input is accepted, the copies dropped.
+SdkParsed = Any
+
+
 class TextPart(_Strict):
     type: Literal["input_text", "output_text"]
     text: str
     annotations: list[Any] | None = None
     logprobs: list[Any] | None = None
+    parsed: SdkParsed = None
 
 
 class ImagePart(_Strict):
@@ -65,6 +71,7 @@ class FunctionCall(_Strict):
     arguments: JsonText
     id: str | None = None
     status: Status | None = None
+    parsed_arguments: SdkParsed = None
 
 
 class FunctionCallOutput(_Strict):

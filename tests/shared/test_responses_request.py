@@ -208,3 +208,32 @@ def test_bad_input_is_a_400_naming_the_field(body: dict[str, Any], param: str) -
 @pytest.mark.parametrize("raw", [b"[]", b'{"model": "m", "input": NaN}', b'{"model": "m", "input": "\\ud800"}', b"{"])
 def test_bodies_no_provider_takes_are_refused_first(raw: bytes) -> None:
     refusal({}, raw=raw)
+
+
+def test_items_replayed_from_an_sdk_helper_keep_their_parsed_fields_out_of_the_upstream() -> None:
+    """openai-node's and openai-python's stream helpers add ``parsed_arguments``/``parsed`` to the items they
+    return; a client that sends those items back as the next turn's input must be accepted."""
+    items = [
+        {"role": "user", "content": "weather?"},
+        {
+            "type": "message",
+            "role": "assistant",
+            "id": "msg_1",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": "{}", "annotations": [], "logprobs": [], "parsed": {}}],
+        },
+        {
+            "type": "function_call",
+            "call_id": "c1",
+            "name": "f",
+            "arguments": '{"a": 1}',
+            "parsed_arguments": {"a": 1},
+            "id": "fc_1",
+            "status": "completed",
+        },
+        {"type": "function_call_output", "call_id": "c1", "output": "one"},
+    ]
+    messages = messages_of(input=items)
+    assert messages[1]["tool_calls"][0]["function"] == {"name": "f", "arguments": '{"a": 1}'}
+    assert "parsed_arguments" not in json.dumps(messages)
+    assert messages[1]["content"] == "{}"
