@@ -70,11 +70,9 @@ async function functionCalls() {
   await scriptEmulators(first);
   const input = [{ role: "user", content: relay.prompt }];
   const asked = await client.responses.stream({ model: relay.model, input, tools: [WEATHER_TOOL] }).finalResponse();
-  // The function_call items as the input schema has them (the helper's items also carry
-  // the SDK-side `parsed_arguments`, which is no part of the wire format).
-  const calls = asked.output
-    .filter((item) => item.type === "function_call")
-    .map(({ type, id, call_id, name, arguments: args, status }) => ({ type, id, call_id, name, arguments: args, status }));
+  // The next turn replays the output as the helper returned it, as apps do: its function_call
+  // items also carry the SDK-side `parsed_arguments`, which the relay must accept.
+  const calls = asked.output.filter((item) => item.type === "function_call");
   await scriptEmulators(second);
   const outputs = calls.map((call) => ({
     type: "function_call_output",
@@ -83,7 +81,7 @@ async function functionCalls() {
   }));
   const answered = await client.responses.create({
     model: relay.model,
-    input: [...input, ...calls, ...outputs],
+    input: [...input, ...asked.output, ...outputs],
     tools: [WEATHER_TOOL],
   });
   return {
