@@ -115,9 +115,21 @@ def function_app_of(module: ModuleType) -> func.FunctionApp:
 
 
 def build_asgi_app(function_app: func.FunctionApp, prefix: str = "api") -> Starlette:
-    """An ASGI app with one route per HTTP function the app registered."""
+    """An ASGI app with one route per HTTP function the app registered, tried in the host's order.
+
+    The Functions host gives no precedence to literal routes over parameters
+    or catch-alls: it maps the routes in the order of the function metadata,
+    which it sorts by function name, case-insensitively
+    (Azure/azure-functions-host ``FunctionMetadataManager.LoadFunctionMetadata``,
+    then ``WebScriptHostHttpRoutesManager.InitializeHttpFunctionRoutes``), into
+    an ASP.NET ``RouteCollection`` whose first matching route wins
+    (Azure/azure-webjobs-sdk-extensions ``WebJobsRouteBuilder.Build``; the
+    change that would have ordered routes by specificity, PR #842, was never
+    merged). Starlette also takes the first full match, so sorting the same
+    way makes a catch-all that would shadow a route on Azure shadow it here too.
+    """
     routes = []
-    for function in function_app.get_functions():
+    for function in host_order(function_app.get_functions()):
         found = function.get_trigger()
         if found is None or found.get_binding_name() != "httpTrigger":
             continue
@@ -131,6 +143,11 @@ def build_asgi_app(function_app: func.FunctionApp, prefix: str = "api") -> Starl
         route_type = CatchAllRoute if "{*" in (trigger.route or "") else Route
         routes.append(route_type(path, endpoint=_invoker(user_function), methods=methods))
     return Starlette(routes=routes)
+
+
+def host_order(functions: list[func.Function]) -> list[func.Function]:
+    """The functions in the order the host maps their routes: by name, ignoring case."""
+    return sorted(functions, key=lambda function: (function.get_function_name() or "").upper())
 
 
 class CatchAllRoute(Route):
@@ -253,6 +270,7 @@ def server_config(
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         limit_concurrency=MAX_CONNECTIONS,
     )
+
 
 if __name__ == "__main__":
     main()
