@@ -107,7 +107,7 @@ not_found = http_api.unmatched(app.table)
 
 
 # The host tries routes in the order of their functions' names (case-insensitive), the first
-# match winning: a catch-all's name must sort after every other function's (README, Routes).
+# match winning: a catch-all's name must sort after every other function's (README, Unknown routes and methods).
 @app.route(route="{*path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 async def zz_unmatched_route(req: Request) -> Response:
     """Every other method and path: OpenAI-style JSON 405 (with ``Allow``) or 404 naming the routes served."""
