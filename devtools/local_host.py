@@ -155,7 +155,8 @@ class CatchAllRoute(Route):
 
     Otherwise an ``OPTIONS``-only catch-all would answer every unknown path
     with 405 instead of the host's 404. It also matches paths holding a
-    percent-encoded newline, which Starlette's ``path`` convertor stops at.
+    percent-encoded newline, which Starlette's ``path`` convertor stops at,
+    and the bare prefix, which an empty catch-all matches on the host.
     """
 
     def __init__(self, path: str, **kwargs: Any) -> None:
@@ -164,6 +165,9 @@ class CatchAllRoute(Route):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
+        if match is Match.NONE and scope.get("type") == "http" and not scope["path"].endswith("/"):
+            # The catch-all may be empty, as in ASP.NET: ``api/{*path}`` also takes ``/api``.
+            match, child_scope = super().matches({**scope, "path": scope["path"] + "/"})
         return (Match.NONE, {}) if match is Match.PARTIAL else (match, child_scope)
 
 

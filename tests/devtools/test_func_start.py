@@ -134,6 +134,7 @@ def answers(url: str) -> dict[str, httpx.Response]:
     with httpx.Client(base_url=url, timeout=30) as http:
         return {
             "/api/v1/models": http.get("/api/v1/models", headers=auth),
+            "/api/v1/models/{model}": http.get("/api/v1/models/azure", headers=auth),
             "/api/health": http.get("/api/health"),
             "/api/ui": http.get("/api/ui"),
             "/api/ui/{file}": http.get("/api/ui/demo.js"),
@@ -145,9 +146,11 @@ def answers(url: str) -> dict[str, httpx.Response]:
 
 def test_every_registered_function_answers(func_start: Hosted) -> None:
     responses = answers(func_start.url)
-    assert func_start.routes == {*responses, "/api/v1/chat/completions", "/api/chat"}
+    streams = {"/api/v1/chat/completions", "/api/chat", "/api/openai/v1/chat/completions"}
+    assert func_start.routes == {*responses, *streams, "/api/openai/deployments/{deployment}/chat/completions"}
     assert {path: response.status_code for path, response in responses.items() if response.status_code >= 500} == {}
     assert {model["id"] for model in responses["/api/v1/models"].json()["data"]} == set(ALIASES)
     assert responses["/api/health"].json()["status"] == "ok"
+    assert responses["/api/v1/models/{model}"].json()["id"] == "azure"
     assert responses["/api/ui"].status_code == responses["/api/ui/{file}"].status_code == 200
 

@@ -111,6 +111,7 @@ def test_wrong_method_is_a_json_405_with_allow(http: httpx.Client, method: str, 
         ("POST", "/api/v1/completions"),
         ("GET", "/api/v1/responses/x/y"),
         ("DELETE", "/api/"),
+        ("GET", "/api"),
         ("GET", "/api/openai/deployments/azure/embeddings"),
     ],
 )
