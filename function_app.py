@@ -19,6 +19,7 @@ import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
 from shared import demo_ui, http_api
+from shared.function_routes import RelayFunctionApp
 from shared.misconfigured import application_or_refusal
 
 application = application_or_refusal()
@@ -27,7 +28,7 @@ application = application_or_refusal()
 # for 50-200 ms under load (README, Benchmarks).
 gc.collect()
 gc.freeze()
-app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app = RelayFunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
 @app.route(route="v1/chat/completions", methods=["POST"])
@@ -46,6 +47,18 @@ async def responses(req: Request) -> Response:
 async def azure_responses(req: Request) -> Response:
     """The Responses API on Azure OpenAI's v1 path, for ``AzureOpenAI`` clients."""
     return await http_api.responses(application, req)
+
+
+@app.route(route="openai/deployments/{deployment}/chat/completions", methods=["POST"])
+async def azure_deployment_chat_completions(req: Request) -> Response:
+    """Azure OpenAI's path for ``AzureOpenAI`` clients: the deployment is the alias; ``api-version`` is ignored."""
+    return await http_api.deployment_chat_completions(application, req)
+
+
+@app.route(route="openai/v1/chat/completions", methods=["POST"])
+async def azure_v1_chat_completions(req: Request) -> Response:
+    """Azure OpenAI's v1 path: the same as ``v1/chat/completions``."""
+    return await http_api.chat_completions(application, req)
 
 
 @app.route(route="chat", methods=["POST"])
@@ -72,6 +85,12 @@ async def list_models(req: Request) -> Response:
     return await http_api.list_models(application, req)
 
 
+@app.route(route="v1/models/{model}", methods=["GET"])
+async def retrieve_model(req: Request) -> Response:
+    """One model alias, if the caller may use it; else a 404 ``model_not_found``."""
+    return await http_api.retrieve_model(application, req)
+
+
 @app.route(route="auth/browser-token", methods=["POST"])
 async def mint_browser_token(req: Request) -> Response:
     """A short-lived token for a web page, minted for an authenticated caller."""
@@ -94,3 +113,14 @@ async def openapi_document(req: Request) -> Response:
 async def health(req: Request) -> Response:
     """Liveness and per-backend state, without secrets."""
     return http_api.health(application)
+
+
+not_found = http_api.unmatched(app.table)
+
+
+# The host tries routes in the order of their functions' names (case-insensitive), the first
+# match winning: a catch-all's name must sort after every other function's (README, Unknown routes and methods).
+@app.route(route="{*path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def zz_unmatched_route(req: Request) -> Response:
+    """Every other method and path: OpenAI-style JSON 405 (with ``Allow``) or 404 naming the routes served."""
+    return await not_found(application, req)

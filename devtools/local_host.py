@@ -115,9 +115,21 @@ def function_app_of(module: ModuleType) -> func.FunctionApp:
 
 
 def build_asgi_app(function_app: func.FunctionApp, prefix: str = "api") -> Starlette:
-    """An ASGI app with one route per HTTP function the app registered."""
+    """An ASGI app with one route per HTTP function the app registered, tried in the host's order.
+
+    The Functions host gives no precedence to literal routes over parameters
+    or catch-alls: it maps the routes in the order of the function metadata,
+    which it sorts by function name, case-insensitively
+    (Azure/azure-functions-host ``FunctionMetadataManager.LoadFunctionMetadata``,
+    then ``WebScriptHostHttpRoutesManager.InitializeHttpFunctionRoutes``), into
+    an ASP.NET ``RouteCollection`` whose first matching route wins
+    (Azure/azure-webjobs-sdk-extensions ``WebJobsRouteBuilder.Build``; the
+    change that would have ordered routes by specificity, PR #842, was never
+    merged). Starlette also takes the first full match, so sorting the same
+    way makes a catch-all that would shadow a route on Azure shadow it here too.
+    """
     routes = []
-    for function in function_app.get_functions():
+    for function in host_order(function_app.get_functions()):
         found = function.get_trigger()
         if found is None or found.get_binding_name() != "httpTrigger":
             continue
@@ -133,12 +145,18 @@ def build_asgi_app(function_app: func.FunctionApp, prefix: str = "api") -> Starl
     return Starlette(routes=routes)
 
 
+def host_order(functions: list[func.Function]) -> list[func.Function]:
+    """The functions in the order the host maps their routes: by name, ignoring case."""
+    return sorted(functions, key=lambda function: (function.get_function_name() or "").upper())
+
+
 class CatchAllRoute(Route):
     """A ``{*rest}`` route: with the wrong method it does not match at all.
 
     Otherwise an ``OPTIONS``-only catch-all would answer every unknown path
     with 405 instead of the host's 404. It also matches paths holding a
-    percent-encoded newline, which Starlette's ``path`` convertor stops at.
+    percent-encoded newline, which Starlette's ``path`` convertor stops at,
+    and the bare prefix, which an empty catch-all matches on the host.
     """
 
     def __init__(self, path: str, **kwargs: Any) -> None:
@@ -147,6 +165,9 @@ class CatchAllRoute(Route):
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
+        if match is Match.NONE and scope.get("type") == "http" and not scope["path"].endswith("/"):
+            # The catch-all may be empty, as in ASP.NET: ``api/{*path}`` also takes ``/api``.
+            match, child_scope = super().matches({**scope, "path": scope["path"] + "/"})
         return (Match.NONE, {}) if match is Match.PARTIAL else (match, child_scope)
 
 
@@ -253,6 +274,7 @@ def server_config(
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         limit_concurrency=MAX_CONNECTIONS,
     )
+
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ the failover engine and does not carry the others.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ class Application:
     cors: Cors
     router: Router
     relay: Relay
+    # When this configuration loaded (unix seconds): the ``created`` of every model object.
+    loaded_at: int
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Application:
@@ -39,7 +42,10 @@ class Application:
         adapters = {backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends}
         access = Access.build(config, environ)
         relay = Relay(config, adapters)
-        return cls(config=config, access=access, cors=Cors(config.cors), router=relay.router, relay=relay)
+        cors = Cors(config.cors)
+        return cls(
+            config=config, access=access, cors=cors, router=relay.router, relay=relay, loaded_at=int(time.time())
+        )
 
     def health(self) -> dict[str, object]:
         """Liveness and per-backend state; names and providers only, never secrets."""

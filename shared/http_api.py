@@ -22,16 +22,18 @@ from . import openapi
 from .application import Application
 from .chat_request import ChatRequest, parse_chat_request, parse_simple_chat_request
 from .client_disconnect import ClientDisconnected, unless_disconnected
+from .deployment_path import deployment_of, parser_for
 from .dialects import responses as responses_dialect
 from .dialects import typed_events
 from .dialects.openai_chat import ChunkEncoder, collect_completion, encode_stream, error_body
 from .dialects.sse import SSE_HEADERS, SSE_MEDIA_TYPE
-from .errors import RelayError
+from .errors import METHOD_NOT_ALLOWED, NOT_FOUND, ClientError, ModelNotFound, RelayError
 from .events import StreamEvent
 from .misconfigured import Misconfigured, guarded, guarded_sync
 from .relay import OpenedStream
 from .request_body import read_body, require_json
 from .responses_request import ResponsesBody
+from .route_table import RouteTable
 from .streaming.request_record import CLIENT_DISCONNECTED, RequestTrace, traced_events
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,21 @@ def answered(answer: Answer) -> Callable[[Application | Misconfigured, Request],
 @answered
 async def chat_completions(app: Application, request: Request) -> Response:
     """``POST /v1/chat/completions``: stream or collect one chat completion."""
-    opened = await open_stream(app, request, parse_chat_request)
+    return await _chat(app, request, parse_chat_request)
+
+
+@answered
+async def deployment_chat_completions(app: Application, request: Request) -> Response:
+    """``POST /openai/deployments/{alias}/chat/completions``: Azure OpenAI's path, the deployment naming the alias.
+
+    The ``api-version`` query parameter is accepted and ignored: the relay
+    speaks one version of the API whatever the client names.
+    """
+    return await _chat(app, request, parser_for(deployment_of(request.url.path)))
+
+
+async def _chat(app: Application, request: Request, parse: Callable[[bytes], ChatRequest]) -> Response:
+    opened = await open_stream(app, request, parse)
     if isinstance(opened, Response):
         return opened
     chat, stream, events = opened
@@ -172,8 +188,26 @@ async def list_models(app: Application, request: Request) -> Response:
     except RelayError as exc:
         return error_response(exc)
     aliases = app.access.visible_models(identity, app.router.aliases())
-    data = [{"id": alias, "object": "model", "created": 0, "owned_by": "relay"} for alias in aliases]
-    return JSONResponse({"object": "list", "data": data})
+    return JSONResponse({"object": "list", "data": [model_object(app, alias) for alias in aliases]})
+
+
+@answered
+async def retrieve_model(app: Application, request: Request) -> Response:
+    """``GET /v1/models/{id}``: one alias, if this caller may use it; otherwise the same 404 as an unknown one."""
+    alias = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        identity = await app.access.authenticate(request.headers)
+    except RelayError as exc:
+        return error_response(exc)
+    if alias not in app.access.visible_models(identity, app.router.aliases()):
+        missing = ModelNotFound(f"model {alias!r} does not exist; GET /api/v1/models lists the models", param="model")
+        return error_response(missing)
+    return JSONResponse(model_object(app, alias))
+
+
+def model_object(app: Application, alias: str) -> dict[str, object]:
+    """OpenAI's model object for an alias; ``created`` is when this configuration loaded."""
+    return {"id": alias, "object": "model", "created": app.loaded_at, "owned_by": "relay"}
 
 
 @answered
@@ -195,6 +229,22 @@ async def mint_browser_token(app: Application, request: Request) -> Response:
 async def openapi_document(app: Application, request: Request) -> Response:
     """``GET /openapi.json``: this API described as OpenAPI 3.1; public, like the README."""
     return openapi.serve()
+
+
+def unmatched(table: RouteTable) -> Callable[[Application | Misconfigured, Request], Awaitable[Response]]:
+    """The catch-all's answer: a 405 naming the methods when the path exists, else a 404 naming the routes."""
+
+    @answered
+    async def answer(app: Application, request: Request) -> Response:
+        allowed = table.allowed_methods(request.url.path)
+        if allowed:
+            message = f"{request.method} is not allowed here; use {', '.join(allowed)}"
+            refusal = ClientError(message, code=METHOD_NOT_ALLOWED, status=405)
+            return error_response(refusal, {"Allow": ", ".join(allowed)})
+        message = f"no such route; the relay serves {table.listing()}"
+        return error_response(ClientError(message, code=NOT_FOUND, status=404))
+
+    return answer
 
 
 @guarded_sync

@@ -15,23 +15,29 @@ from typing import Any
 import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from devtools.local_host import APP_ROOT, function_app_of, import_app_module
+from devtools.local_host import APP_ROOT, function_app_of, host_order, import_app_module, route_prefix
+from shared.route_table import ROUTE_PREFIX
 from tests.builders import TEST_AUTH, patched_environ, single_azure_config
 
 SCRIPT = APP_ROOT / "function_app.py"
 
 
 @pytest.fixture(scope="module")
-def functions(azure_emulator: AzureOpenAIEmulator) -> list[Any]:
+def app_module(azure_emulator: AzureOpenAIEmulator) -> Any:
+    """The real ``function_app.py``, imported once like a starting worker does."""
+    config = {"auth": TEST_AUTH, **single_azure_config(azure_emulator)}
+    with patched_environ({"RELAY_CONFIG": json.dumps(config), "AZURE_TEST_KEY": "unused-at-import"}):
+        return import_app_module(SCRIPT)
+
+
+@pytest.fixture(scope="module")
+def functions(app_module: Any) -> list[Any]:
     """The real app's functions, indexed once like a starting worker does.
 
     Once only: ``get_functions()`` registers the names it returns, and a second
     call on the same app refuses them as duplicates.
     """
-    config = {"auth": TEST_AUTH, **single_azure_config(azure_emulator)}
-    with patched_environ({"RELAY_CONFIG": json.dumps(config), "AZURE_TEST_KEY": "unused-at-import"}):
-        module = import_app_module(SCRIPT)
-    return list(function_app_of(module).get_functions())
+    return list(function_app_of(app_module).get_functions())
 
 
 def decorated_routes() -> set[str]:
@@ -72,3 +78,25 @@ def test_the_function_documents_the_worker_sends_are_json(functions: list[Any]) 
         document = json.loads(function.get_function_json())
         assert document["scriptFile"] == SCRIPT.name
         assert document["bindings"] == raw_bindings(function)
+
+
+def http_trigger(function: Any) -> dict[str, Any]:
+    return next(b for b in raw_bindings(function) if b["type"] == "httpTrigger")
+
+
+def test_no_catch_all_comes_before_a_route_it_would_shadow(functions: list[Any]) -> None:
+    """The host tries routes in function-name order (``devtools.local_host.host_order``), the first match winning."""
+    ordered = host_order(functions)
+    for position, function in enumerate(ordered):
+        trigger = http_trigger(function)
+        if "{*" not in trigger["route"]:
+            continue
+        for later in ordered[position + 1 :]:
+            shadowed = set(trigger["methods"]) & set(http_trigger(later)["methods"])
+            assert not shadowed, f"{function.get_function_name()} would take {later.get_function_name()}'s requests"
+
+
+def test_the_route_table_is_what_the_worker_indexes(functions: list[Any], app_module: Any) -> None:
+    indexed = {(http_trigger(f)["route"], tuple(m.upper() for m in http_trigger(f)["methods"])) for f in functions}
+    assert {(route.template, route.methods) for route in app_module.app.table.routes} == indexed
+    assert route_prefix(APP_ROOT / "host.json") == ROUTE_PREFIX

@@ -75,8 +75,15 @@ def requests(url: str) -> dict[str, httpx.Response]:
     with httpx.Client(base_url=url, timeout=30, headers={"Authorization": "Bearer rk-anything"}) as http:
         return {
             "/api/v1/chat/completions": http.post("/api/v1/chat/completions", json=CHAT),
+            "/api/openai/deployments/{deployment}/chat/completions": http.post(
+                "/api/openai/deployments/azure/chat/completions", json=CHAT
+            ),
+            "/api/openai/v1/chat/completions": http.post("/api/openai/v1/chat/completions", json=CHAT),
+            "/api/v1/responses": http.post("/api/v1/responses", json={"model": "azure", "input": "Hi"}),
+            "/api/openai/v1/responses": http.post("/api/openai/v1/responses", json={"model": "azure", "input": "Hi"}),
             "/api/chat": http.post("/api/chat", json={"model": "azure", "prompt": "Hi"}),
             "/api/v1/models": http.get("/api/v1/models"),
+            "/api/v1/models/{model}": http.get("/api/v1/models/azure"),
             "/api/auth/browser-token": http.post("/api/auth/browser-token", json={}),
             "/api/{path:path}": http.options("/api/v1/chat/completions", headers=preflight),
             "/api/openapi.json": http.get("/api/openapi.json"),
@@ -89,12 +96,20 @@ def test_every_function_is_indexed(refusing_app: tuple[str, set[str], list[loggi
     assert routes == {*requests(url), "/api/ui", "/api/ui/{file}"}
 
 
+def test_an_unknown_route_answers_503_too(refusing_app: tuple[str, set[str], list[logging.LogRecord]]) -> None:
+    response = httpx.get(f"{refusing_app[0]}/api/nowhere", timeout=30)
+    assert response.status_code == 503 and response.json()["error"]["code"] == "relay_misconfigured"
+
+
 @pytest.mark.parametrize(
     "route",
     [
         "/api/v1/chat/completions",
+        "/api/openai/deployments/{deployment}/chat/completions",
+        "/api/openai/v1/chat/completions",
         "/api/chat",
         "/api/v1/models",
+        "/api/v1/models/{model}",
         "/api/auth/browser-token",
         "/api/{path:path}",
         "/api/openapi.json",

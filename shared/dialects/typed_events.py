@@ -10,7 +10,9 @@ the event type instead of digging through ``choices[0].delta``:
 
 A heartbeat is an SSE comment (``: keep-alive``), which readers ignore.
 
-A stream ends with exactly one ``done`` or one ``error``.
+A stream ends with exactly one ``done`` or one ``error``. ``usage`` comes
+right before it, after the last delta, whatever order the provider reported
+it in (Vertex sends its counts with a chunk that still carries text).
 """
 
 from __future__ import annotations
@@ -69,10 +71,33 @@ def _typed(event: UpstreamEvent) -> tuple[str, dict[str, Any]]:
 
 def encode_stream(events: AsyncIterator[StreamEvent]) -> AsyncIterator[bytes]:
     """SSE bytes for a guarded event stream (heartbeats as comments); one terminal event always."""
-    return terminated(events, encode_event, error_event)
+    held = _HeldUsage()
+    return terminated(events, held.encode, held.error)
 
 
 def error_event(error: StreamError) -> bytes:
     """A terminal ``error`` event on its own, for failures before any event or inside the pipeline."""
     name, data = _typed(error)
     return named_frame(name, data)
+
+
+class _HeldUsage:
+    """One stream's encoder that keeps ``usage`` back until the terminal event, so it follows every delta."""
+
+    def __init__(self) -> None:
+        self.usage: Usage | None = None
+
+    def encode(self, event: StreamEvent) -> bytes:
+        if isinstance(event, Usage):
+            self.usage = event
+            return b""
+        if isinstance(event, Finish | StreamError):
+            return self._release() + encode_event(event)
+        return encode_event(event)
+
+    def error(self, error: StreamError) -> bytes:
+        return self._release() + error_event(error)
+
+    def _release(self) -> bytes:
+        usage, self.usage = self.usage, None
+        return b"" if usage is None else encode_event(usage)

@@ -18,7 +18,7 @@ ERROR_STATUSES = {
     "or the upstream refused the content.",
     401: "No, malformed, expired or wrong credential.",
     403: "Valid credential, but the alias, role, scope or action is not granted.",
-    404: "Unknown model alias, or browser tokens are not enabled.",
+    404: "Unknown model alias (or deployment), or browser tokens are not enabled.",
     408: "The request body did not arrive within the relay's body-read deadline.",
     413: "The body is larger than the configured limit.",
     415: "Content-Type is not application/json.",
@@ -30,6 +30,7 @@ ERROR_STATUSES = {
 CHAT_ERRORS = tuple(ERROR_STATUSES)
 MINT_ERRORS = (400, 401, 403, 404, 408, 413, 415, 503)
 MODELS_ERRORS = (401, 403, 503)
+UNMATCHED_METHODS = ("get", "post", "put", "patch", "delete")
 
 JSON = "application/json"
 SSE = "text/event-stream"
@@ -42,14 +43,17 @@ def paths() -> dict[str, dict[str, Any]]:
         "/v1/chat/completions": {"post": _chat_completions()},
         "/v1/responses": {"post": _responses("createResponse", "")},
         "/openai/v1/responses": {"post": _responses("createResponseAzurePath", " (Azure OpenAI's v1 path)")},
+        "/openai/deployments/{deployment}/chat/completions": {"post": _deployment_chat_completions()},
+        "/openai/v1/chat/completions": {"post": _chat_completions("createChatCompletionAzureV1")},
         "/chat": {"post": _chat_events()},
         "/v1/models": {"get": _list_models()},
+        "/v1/models/{model}": {"get": _retrieve_model()},
         "/auth/browser-token": {"post": _mint_browser_token()},
         "/health": {"get": _health()},
         "/openapi.json": {"get": _openapi()},
         "/ui": {"get": _demo_page()},
         "/ui/{file}": {"get": _demo_asset()},
-        "/{path}": {"options": _preflight()},
+        "/{path}": {"options": _preflight(), **{method: _unmatched(method) for method in UNMATCHED_METHODS}},
     }
 
 
@@ -115,14 +119,14 @@ def _event_stream(names: list[str], description: str) -> Schema:
     return {SSE: {"schema": event}}
 
 
-def _chat_completions() -> Schema:
+def _chat_completions(operation_id: str = "createChatCompletion") -> Schema:
     stream = _event_stream(
         ["message"],
         "With stream: true. `data:` frames of chat.completion.chunk JSON ending in `data: [DONE]`, "
         'or one terminal `data: {"error": {...}}` frame; `: keep-alive` comments while the upstream is quiet.',
     )
     return {
-        "operationId": "createChatCompletion",
+        "operationId": operation_id,
         "summary": "OpenAI Chat Completions, streamed as SSE or returned whole",
         "requestBody": _body(
             "ChatRequest",
@@ -188,6 +192,17 @@ def _responses(operation_id: str, where: str) -> Schema:
     }
 
 
+def _deployment_chat_completions() -> Schema:
+    deployment = {"name": "deployment", "in": "path", "required": True, "schema": {"type": "string"}}
+    version = {"name": "api-version", "in": "query", "required": False, "schema": {"type": "string"}}
+    return {
+        **_chat_completions("createDeploymentChatCompletion"),
+        "summary": "Azure OpenAI's deployment path: the deployment is the model alias",
+        "description": "The body's model is ignored (it may be absent); api-version is accepted and ignored.",
+        "parameters": [deployment, version],
+    }
+
+
 def _chat_events() -> Schema:
     stream = _event_stream(
         ["text_delta", "thinking", "tool_call", "usage", "done", "error"],
@@ -213,6 +228,20 @@ def _list_models() -> Schema:
         "summary": "The model aliases the caller may use",
         "responses": {
             "200": {"description": "OpenAI's list format.", "content": _json("ModelList")},
+            **_errors(MODELS_ERRORS),
+        },
+    }
+
+
+def _retrieve_model() -> Schema:
+    model = {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "operationId": "retrieveModel",
+        "summary": "One model alias, if the caller may use it",
+        "parameters": [model],
+        "responses": {
+            "200": {"description": "OpenAI's model object.", "content": _json("Model")},
+            "404": {"description": "No such alias, or not one the caller may use.", "content": _json("Error")},
             **_errors(MODELS_ERRORS),
         },
     }
@@ -291,5 +320,23 @@ def _preflight() -> Schema:
         "responses": {
             "204": {"description": "Granted (with Access-Control-Allow-*), or not a preflight (with Allow)."},
             "403": {"description": "The origin, method or a header is not allowed.", "content": _json("Error")},
+        },
+    }
+
+
+def _unmatched(method: str) -> Schema:
+    path = {"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "operationId": f"unmatched{method.capitalize()}",
+        "summary": "Any path or method the relay does not serve",
+        "security": PUBLIC,
+        "parameters": [path],
+        "responses": {
+            "404": {"description": "No such route; the message lists the routes served.", "content": _json("Error")},
+            "405": {
+                "description": "The path exists, but not with this method.",
+                "headers": {"Allow": {"description": "The methods the path takes.", "schema": {"type": "string"}}},
+                "content": _json("Error"),
+            },
         },
     }

@@ -76,6 +76,7 @@ def response_schemas() -> dict[str, Schema]:
         "Error": ERROR,
         "ChatCompletion": CHAT_COMPLETION,
         "Response": RESPONSE,
+        "Model": MODEL,
         "ModelList": MODEL_LIST,
         "BrowserToken": BROWSER_TOKEN,
         "Health": HEALTH,
@@ -155,18 +156,18 @@ CHAT_COMPLETION = _object(
     ["id", "object", "created", "model", "choices"],
 )
 
-MODEL_LIST = _object(
+MODEL = _object(
     {
-        "object": {"const": "list"},
-        "data": {
-            "type": "array",
-            "items": _object(
-                {"id": _STRING, "object": {"const": "model"}, "created": _INTEGER, "owned_by": _STRING},
-                ["id", "object", "created", "owned_by"],
-            ),
-        },
+        "id": _STRING,
+        "object": {"const": "model"},
+        "created": {**_INTEGER, "description": "When the relay's configuration loaded (unix seconds)."},
+        "owned_by": _STRING,
     },
-    ["object", "data"],
+    ["id", "object", "created", "owned_by"],
+)
+
+MODEL_LIST = _object(
+    {"object": {"const": "list"}, "data": {"type": "array", "items": ref("Model")}}, ["object", "data"]
 )
 
 BROWSER_TOKEN = _object(

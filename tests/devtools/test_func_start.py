@@ -118,6 +118,16 @@ def test_every_alias_streams_chat_completions(func_start: Hosted, alias: str) ->
 
 
 @pytest.mark.parametrize("alias", ALIASES)
+@pytest.mark.parametrize("base", ["/api/v1", "/api/openai/v1"])
+def test_every_alias_streams_responses(func_start: Hosted, alias: str, base: str) -> None:
+    with openai.OpenAI(base_url=f"{func_start.url}{base}", api_key=DEV_KEY, max_retries=0) as client:
+        events = list(client.responses.create(model=alias, input="Hi", stream=True))
+    text = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    assert text == DEFAULT_TEXT
+    assert [event.type for event in events][-1] == "response.completed"
+
+
+@pytest.mark.parametrize("alias", ALIASES)
 def test_every_alias_streams_typed_events(func_start: Hosted, alias: str) -> None:
     request = {"model": alias, "prompt": "Hi"}
     with httpx.stream("POST", f"{func_start.url}/api/chat", json=request, timeout=30) as response:
@@ -134,6 +144,7 @@ def answers(url: str) -> dict[str, httpx.Response]:
     with httpx.Client(base_url=url, timeout=30) as http:
         return {
             "/api/v1/models": http.get("/api/v1/models", headers=auth),
+            "/api/v1/models/{model}": http.get("/api/v1/models/azure", headers=auth),
             "/api/health": http.get("/api/health"),
             "/api/ui": http.get("/api/ui"),
             "/api/ui/{file}": http.get("/api/ui/demo.js"),
@@ -145,9 +156,12 @@ def answers(url: str) -> dict[str, httpx.Response]:
 
 def test_every_registered_function_answers(func_start: Hosted) -> None:
     responses = answers(func_start.url)
-    assert func_start.routes == {*responses, "/api/v1/chat/completions", "/api/chat"}
+    streams = {"/api/v1/chat/completions", "/api/chat", "/api/openai/v1/chat/completions"}
+    streams |= {"/api/v1/responses", "/api/openai/v1/responses"}
+    assert func_start.routes == {*responses, *streams, "/api/openai/deployments/{deployment}/chat/completions"}
     assert {path: response.status_code for path, response in responses.items() if response.status_code >= 500} == {}
     assert {model["id"] for model in responses["/api/v1/models"].json()["data"]} == set(ALIASES)
     assert responses["/api/health"].json()["status"] == "ok"
+    assert responses["/api/v1/models/{model}"].json()["id"] == "azure"
     assert responses["/api/ui"].status_code == responses["/api/ui/{file}"].status_code == 200
 

@@ -27,7 +27,7 @@ from devtools.local_host import (
 )
 from devtools.threaded_server import ThreadedServer
 
-ECHO_APP = '''
+ECHO_APP = """
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request
 
@@ -41,9 +41,9 @@ async def item(req: Request) -> JSONResponse:
         "invocation": req.headers.get("x-ms-invocation-id"),
         "setting": __import__("os").environ.get("ECHO_SETTING"),
     })
-'''
+"""
 
-MIXED_APP = '''
+MIXED_APP = """
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import Request, Response
 
@@ -58,7 +58,7 @@ async def new(req: Request) -> Response:
 @app.route(route="old")
 def old(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("ok")
-'''
+"""
 
 
 def write_app(root: Path, source: str, prefix: str | None = "relay", values: dict[str, str] | None = None) -> Path:
@@ -118,7 +118,7 @@ def test_real_app_routes(relay_url: str) -> None:
     assert httpx.get(f"{relay_url}/health").status_code == 404
 
 
-CATCH_ALL_APP = '''
+CATCH_ALL_APP = """
 import azure.functions as func
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request
 
@@ -133,7 +133,7 @@ async def items(req: Request) -> JSONResponse:
 @app.route(route="{*rest}", methods=["OPTIONS"])
 async def preflight(req: Request) -> JSONResponse:
     return JSONResponse({"rest": req.path_params["rest"]})
-'''
+"""
 
 
 def test_catch_all_routes_match_any_path_but_never_turn_404_into_405(tmp_path: Path) -> None:
@@ -196,3 +196,34 @@ def test_a_keep_alive_connection_that_idles_is_closed(hosted_port: int) -> None:
         connection.sendall(b"GET /relay/items/1 HTTP/1.1\r\nHost: x\r\n\r\n")
         assert connection.recv(65536).startswith(b"HTTP/1.1 200")
         assert closed_by_server(connection, b"")
+
+
+CATCH_ALL_DECLARED_FIRST = """
+import azure.functions as func
+from azurefunctions.extensions.http.fastapi import Request, Response
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.route(route="{*path}", methods=["GET"])
+async def NAME(req: Request) -> Response:
+    return Response("catch-all")
+
+
+@app.route(route="health", methods=["GET"])
+async def health(req: Request) -> Response:
+    return Response("health")
+"""
+
+
+@pytest.mark.parametrize(("name", "health_answer"), [("zz_everything", "health"), ("a_everything", "catch-all")])
+def test_routes_are_tried_in_the_hosts_order_by_function_name(tmp_path: Path, name: str, health_answer: str) -> None:
+    """The Functions host maps routes sorted by function name and takes the first match, whatever was declared first.
+
+    A catch-all declared first but named to sort last never shadows ``health``;
+    one whose name sorts first shadows it, on Azure and here alike.
+    """
+    app = create_host(write_app(tmp_path, CATCH_ALL_DECLARED_FIRST.replace("NAME", name)), environ={})
+    with ThreadedServer(app) as server:
+        assert httpx.get(f"{server.url}/relay/health").text == health_answer
+        assert httpx.get(f"{server.url}/relay/other").text == "catch-all"

@@ -173,3 +173,13 @@ def test_an_unexpected_failure_is_a_500_without_internals(
         server.stop()
     error = assert_openai_error(response, 500)
     assert error["code"] == "internal_error" and "secret internals" not in response.text
+
+
+@pytest.mark.parametrize("alias", ["azure", "bedrock", "vertex", "vertex-native"])
+def test_usage_follows_the_last_delta_on_every_provider(every_provider_relay_url: str, alias: str) -> None:
+    prompt = inline_prompt(chunks=4, prompt_tokens=7, completion_tokens=9)
+    with httpx.Client(base_url=every_provider_relay_url, timeout=30, headers=AUTH_HEADERS) as http:
+        _, _, events = stream(http, {"model": alias, "prompt": prompt})
+    assert names(events)[-2:] == ["usage", "done"], names(events)
+    assert names(events).count("usage") == 1 and names(events).count("text_delta") >= 2
+    assert events[-2][1] == {"prompt_tokens": 7, "completion_tokens": 9, "total_tokens": 16}

@@ -64,6 +64,13 @@ def test_unknown_paths_are_still_404_not_405(relay: str) -> None:
     assert httpx.post(f"{relay}/api/v1/completions", json={}).status_code == 404
 
 
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/api/nowhere", 404), ("GET", CHAT_URL, 405)])
+def test_route_errors_are_readable_by_an_allowed_page(relay: str, method: str, path: str, status: int) -> None:
+    response = httpx.request(method, f"{relay}{path}", headers={"Origin": PAGE})
+    assert response.status_code == status and response.json()["error"]["message"]
+    assert response.headers["access-control-allow-origin"] == PAGE
+
+
 def test_an_allowed_page_can_read_streams_and_errors(relay: str, azure: Any) -> None:
     body = chat_body(stream=True)
     streamed = httpx.post(f"{relay}{CHAT_URL}", json=body, headers={**AUTH_HEADERS, "Origin": PAGE})

@@ -87,13 +87,42 @@ def test_chunked_body_over_the_limit_is_413(http: httpx.Client) -> None:
     assert assert_openai_error(response, 413)["code"] == "payload_too_large"
 
 
-def test_wrong_method_is_405(http: httpx.Client) -> None:
-    assert http.get(URL).status_code == 405
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", URL, "POST"),
+        ("DELETE", URL, "POST"),
+        ("PUT", "/api/openai/deployments/azure/chat/completions", "POST"),
+        ("POST", "/api/v1/models", "GET"),
+        ("PATCH", "/api/V1/Models/azure/", "GET"),
+        ("POST", "/api/health", "GET"),
+    ],
+)
+def test_wrong_method_is_a_json_405_with_allow(http: httpx.Client, method: str, path: str, allow: str) -> None:
+    response = http.request(method, path)
+    error = assert_openai_error(response, 405)
+    assert response.headers["allow"] == allow
+    assert error["code"] == "method_not_allowed" and allow in str(error["message"])
 
 
-def test_unknown_route_is_404(http: httpx.Client) -> None:
-    assert http.post("/api/v1/completions", json={}).status_code == 404
-
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/completions"),
+        ("GET", "/api/v1/responses/x/y"),
+        ("DELETE", "/api/"),
+        ("GET", "/api"),
+        ("GET", "/api/openai/deployments/azure/embeddings"),
+    ],
+)
+def test_unknown_route_is_a_json_404_naming_the_routes(http: httpx.Client, method: str, path: str) -> None:
+    response = http.request(method, path, json={})
+    error = assert_openai_error(response, 404)
+    assert error["code"] == "not_found"
+    message = str(error["message"])
+    for served in ("POST /api/v1/chat/completions", "GET /api/v1/models", "POST /api/openai/v1/chat/completions"):
+        assert served in message
+    assert "{*path}" not in message
 
 
 @pytest.mark.parametrize("retry_after_ms", [100, 1500, 2400, 2500])

@@ -240,3 +240,26 @@ def test_every_streamed_event_matches_the_documented_event_schema(
     schema = document()["paths"][path]["post"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
     assert len(events) >= 3
     assert [event for event in events if not Draft202012Validator(schema).is_valid(event)] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "template", "schema"),
+    [
+        ("get", "/v1/models/azure", "/v1/models/{model}", "Model"),
+        ("get", "/v1/models/nope", "/v1/models/{model}", "Error"),
+        (
+            "post",
+            "/openai/deployments/nope/chat/completions",
+            "/openai/deployments/{deployment}/chat/completions",
+            "Error",
+        ),
+        ("get", "/nowhere", "/{path}", "Error"),
+        ("delete", "/v1/chat/completions", "/{path}", "Error"),
+    ],
+)
+def test_new_routes_answer_as_documented(
+    http: httpx.Client, method: str, path: str, template: str, schema: str
+) -> None:
+    response = http.request(method.upper(), f"/api{path}", json={"messages": MESSAGES})
+    assert documented(template, method, response.status_code), response.status_code
+    assert [error.message for error in schema_validator(schema).iter_errors(response.json())] == []

@@ -106,6 +106,19 @@ def test_models_lists_only_the_callers_aliases(relay: str) -> None:
     assert error_of(httpx.get(f"{relay}/api/v1/models"), 401)["code"] == "invalid_api_key"
 
 
+def test_retrieving_a_model_answers_only_the_callers_aliases(relay: str) -> None:
+    def retrieve(key: str, alias: str) -> httpx.Response:
+        return httpx.get(f"{relay}/api/v1/models/{alias}", headers={"api-key": key})
+
+    assert retrieve(CI_KEY, "azure").json()["id"] == "azure"
+    assert retrieve(WIDE_KEY, "other").json()["id"] == "other"
+    # An alias granted to other keys answers exactly as one that does not exist.
+    not_granted, missing = error_of(retrieve(CI_KEY, "other"), 404), error_of(retrieve(CI_KEY, "nowhere"), 404)
+    assert not_granted["code"] == missing["code"] == "model_not_found"
+    assert not_granted["message"] == str(missing["message"]).replace("nowhere", "other")
+    assert error_of(httpx.get(f"{relay}/api/v1/models/azure"), 401)["code"] == "invalid_api_key"
+
+
 def test_health_needs_no_credentials(relay: str) -> None:
     assert httpx.get(f"{relay}/api/health").status_code == 200
 

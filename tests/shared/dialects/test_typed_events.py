@@ -78,3 +78,32 @@ def test_an_error_carries_the_upstream_retry_hint() -> None:
         "error",
         {"code": "rate_limit_exceeded", "message": "slow down", "retryable": True, "retry_after": 2.5},
     )
+
+
+async def frames_of(*items: StreamEvent) -> list[tuple[str, dict[str, object]]]:
+    async def events() -> AsyncIterator[StreamEvent]:
+        for item in items:
+            yield item
+
+    raw = b"".join([frame async for frame in encode_stream(events())])
+    return [parse(block + b"\n\n") for block in raw.split(b"\n\n") if block]
+
+
+@pytest.mark.anyio
+async def test_usage_reported_mid_stream_is_written_after_the_last_delta() -> None:
+    frames = await frames_of(TextDelta("a"), Usage(2, 3), TextDelta("b"), Finish("stop"))
+    assert [name for name, _ in frames] == ["text_delta", "text_delta", "usage", "done"]
+    assert frames[2][1] == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
+
+
+@pytest.mark.anyio
+async def test_held_usage_still_precedes_an_error() -> None:
+    frames = await frames_of(Usage(1, 1), TextDelta("a"), StreamError("upstream_error", "gone", retryable=True))
+    assert [name for name, _ in frames] == ["text_delta", "usage", "error"]
+
+
+@pytest.mark.anyio
+async def test_held_usage_precedes_the_error_for_a_stream_that_stops_short() -> None:
+    frames = await frames_of(TextDelta("a"), Usage(1, 1))
+    assert [name for name, _ in frames] == ["text_delta", "usage", "error"]
+    assert frames[-1][1]["code"] == "relay_truncated"
