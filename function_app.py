@@ -44,8 +44,14 @@ async def responses(req: Request) -> Response:
 
 
 @app.route(route="openai/v1/responses", methods=["POST"])
+async def azure_v1_responses(req: Request) -> Response:
+    """The Responses API on Azure OpenAI's v1 path (the plain client with ``base_url=.../openai/v1``)."""
+    return await http_api.responses(application, req)
+
+
+@app.route(route="openai/responses", methods=["POST"])
 async def azure_responses(req: Request) -> Response:
-    """The Responses API on Azure OpenAI's v1 path, for ``AzureOpenAI`` clients."""
+    """The Responses API where ``AzureOpenAI(azure_endpoint=...)`` posts it; ``api-version`` is ignored."""
     return await http_api.responses(application, req)
 
 

@@ -81,6 +81,7 @@ def requests(url: str) -> dict[str, httpx.Response]:
             "/api/openai/v1/chat/completions": http.post("/api/openai/v1/chat/completions", json=CHAT),
             "/api/v1/responses": http.post("/api/v1/responses", json={"model": "azure", "input": "Hi"}),
             "/api/openai/v1/responses": http.post("/api/openai/v1/responses", json={"model": "azure", "input": "Hi"}),
+            "/api/openai/responses": http.post("/api/openai/responses", json={"model": "azure", "input": "Hi"}),
             "/api/chat": http.post("/api/chat", json={"model": "azure", "prompt": "Hi"}),
             "/api/v1/models": http.get("/api/v1/models"),
             "/api/v1/models/{model}": http.get("/api/v1/models/azure"),

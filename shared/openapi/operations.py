@@ -42,7 +42,8 @@ def paths() -> dict[str, dict[str, Any]]:
     return {
         "/v1/chat/completions": {"post": _chat_completions()},
         "/v1/responses": {"post": _responses("createResponse", "")},
-        "/openai/v1/responses": {"post": _responses("createResponseAzurePath", " (Azure OpenAI's v1 path)")},
+        "/openai/v1/responses": {"post": _responses("createResponseAzureV1", " (Azure OpenAI's v1 path)")},
+        "/openai/responses": {"post": _responses("createResponseAzurePath", " (where AzureOpenAI clients post it)")},
         "/openai/deployments/{deployment}/chat/completions": {"post": _deployment_chat_completions()},
         "/openai/v1/chat/completions": {"post": _chat_completions("createChatCompletionAzureV1")},
         "/chat": {"post": _chat_events()},

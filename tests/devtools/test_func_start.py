@@ -118,7 +118,7 @@ def test_every_alias_streams_chat_completions(func_start: Hosted, alias: str) ->
 
 
 @pytest.mark.parametrize("alias", ALIASES)
-@pytest.mark.parametrize("base", ["/api/v1", "/api/openai/v1"])
+@pytest.mark.parametrize("base", ["/api/v1", "/api/openai/v1", "/api/openai"])
 def test_every_alias_streams_responses(func_start: Hosted, alias: str, base: str) -> None:
     with openai.OpenAI(base_url=f"{func_start.url}{base}", api_key=DEV_KEY, max_retries=0) as client:
         events = list(client.responses.create(model=alias, input="Hi", stream=True))
@@ -157,7 +157,7 @@ def answers(url: str) -> dict[str, httpx.Response]:
 def test_every_registered_function_answers(func_start: Hosted) -> None:
     responses = answers(func_start.url)
     streams = {"/api/v1/chat/completions", "/api/chat", "/api/openai/v1/chat/completions"}
-    streams |= {"/api/v1/responses", "/api/openai/v1/responses"}
+    streams |= {"/api/v1/responses", "/api/openai/v1/responses", "/api/openai/responses"}
     assert func_start.routes == {*responses, *streams, "/api/openai/deployments/{deployment}/chat/completions"}
     assert {path: response.status_code for path, response in responses.items() if response.status_code >= 500} == {}
     assert {model["id"] for model in responses["/api/v1/models"].json()["data"]} == set(ALIASES)

@@ -164,3 +164,13 @@ def test_an_azure_ad_token_travels_as_bearer(every_provider_relay_url: str) -> N
     ) as sdk:
         completion = sdk.chat.completions.create(model="azure", messages=user("Hello"))
     assert completion.choices[0].message.content == DEFAULT_TEXT
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_the_responses_api_through_azure_openai(sdk: openai.OpenAI, alias: str) -> None:
+    """``AzureOpenAI.responses`` posts to ``/openai/responses``, the v1 client to ``/openai/v1/responses``."""
+    events = list(sdk.responses.create(model=alias, input=inline_prompt(chunks=4), stream=True))
+    assert "".join(event.delta for event in events if event.type == "response.output_text.delta") == DEFAULT_TEXT
+    assert events[-1].type == "response.completed" and events[-1].response.model == alias
+    whole = sdk.responses.create(model=alias, input=inline_prompt(chunks=4))
+    assert whole.output_text == DEFAULT_TEXT and whole.status == "completed"
