@@ -26,7 +26,7 @@ from ...errors import Untranslatable
 STRUCTURED_TOOL = "structured_output"
 PERMISSIVE_OBJECT: dict[str, Any] = {"type": "object"}
 # Model ids (plain, inference profile or ARN) of the Claude generations that take outputConfig.textFormat.
-_NATIVE_MODELS = re.compile(r"anthropic\.claude-(?:sonnet|haiku|opus)-4-(?:[5-9]|\d{2})")
+_NATIVE_MODELS = re.compile(r"anthropic\.claude-(?:sonnet|haiku|opus)-(?:4-[5-9]|[5-9])(?![0-9])")
 
 
 def is_anthropic(model_id: str) -> bool:
