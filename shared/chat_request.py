@@ -24,7 +24,8 @@ from pydantic import (
 from .errors import InvalidRequest
 from .json_body import INT64, MAX_DEPTH, load_object, nesting_depth
 
-Role = Literal["system", "developer", "user", "assistant", "tool"]
+# "function" is the legacy tool result; it is rewritten as a "tool" message before any provider sees it.
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 # Every provider takes a token count as a 32-bit integer and a seed as a 64-bit one.
 TokenCount = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Seed = Annotated[int, Field(ge=-INT64, le=INT64 - 1)]
@@ -104,6 +105,7 @@ class ChatMessage(_Strict):
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
     refusal: str | None = None
+    function_call: FunctionCall | None = None
 
     @field_validator("content")
     @classmethod
@@ -119,9 +121,13 @@ class ChatMessage(_Strict):
     def _check_role_fields(self) -> ChatMessage:
         if self.role == "tool" and not self.tool_call_id:
             raise ValueError("a tool message needs tool_call_id")
+        if self.role == "function" and not self.name:
+            raise ValueError("a function message needs name")
+        if self.function_call is not None and self.role != "assistant":
+            raise ValueError("only an assistant message has function_call")
         if self.role != "assistant" and self.content is None:
             raise ValueError(f"a {self.role} message needs content")
-        if self.role == "assistant" and self.content is None and not self.tool_calls:
+        if self.role == "assistant" and self.content is None and not (self.tool_calls or self.function_call):
             raise ValueError("an assistant message needs content or tool_calls")
         return self
 
@@ -276,7 +282,31 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
             raise validation_error_to_invalid_request(exc, within=("response_format",)) from None
     refuse_unrelayable(chat)
     check_legacy_functions(chat)
-    return chat
+    return with_legacy_turns_as_tools(chat)
+
+
+def with_legacy_turns_as_tools(chat: ChatRequest) -> ChatRequest:
+    """Legacy turns in today's shape: ``function_call`` as a tool call, a ``function`` result as a tool result.
+
+    Legacy turns carry no call ids, so each call gets one from its position
+    and each result answers the latest call of its name.
+    """
+    if not any(m.role == "function" or m.function_call is not None for m in chat.messages):
+        return chat
+    messages: list[ChatMessage] = []
+    latest: dict[str, str] = {}
+    for index, message in enumerate(chat.messages):
+        if message.function_call is not None:
+            call_id = f"call_legacy_{index}"
+            latest[message.function_call.name] = call_id
+            call = ToolCall(id=call_id, function=message.function_call)
+            calls = [*(message.tool_calls or []), call]
+            message = message.model_copy(update={"function_call": None, "tool_calls": calls})
+        elif message.role == "function":
+            call_id = latest.get(message.name or "", f"call_legacy_{index}")
+            message = message.model_copy(update={"role": "tool", "name": None, "tool_call_id": call_id})
+        messages.append(message)
+    return chat.model_copy(update={"messages": messages})
 
 
 def check_legacy_functions(chat: ChatRequest) -> None:
