@@ -65,7 +65,8 @@ def openai_wanted(body: dict[str, Any], require_json_word: bool = True) -> Wante
         problem, schema = _openai_format(response_format)
         if problem:
             return Wanted(problem=problem)
-        if schema is ANY_OBJECT and require_json_word and "json" not in json.dumps(body.get("messages")).lower():
+        json_object = response_format.get("type") == "json_object"
+        if json_object and require_json_word and "json" not in json.dumps(body.get("messages")).lower():
             return Wanted(
                 problem="'messages' must contain the word 'json' in some form, "
                 "to use 'response_format' of type 'json_object'."
@@ -89,7 +90,7 @@ def _openai_format(response_format: Any) -> tuple[str | None, dict[str, Any] | N
     name = json_schema.get("name")
     if not isinstance(name, str) or not OPENAI_SCHEMA_NAME.match(name):
         return "Invalid 'response_format.json_schema.name': string does not match pattern '^[a-zA-Z0-9_-]+$'.", None
-    schema = json_schema.get("schema", ANY_OBJECT)
+    schema = json_schema.get("schema", {})
     if not isinstance(schema, dict):
         return "Invalid type for 'response_format.json_schema.schema': expected an object.", None
     return None, schema

@@ -87,7 +87,7 @@ class ConverseTranslator:
             return self._start(body)
         if kind == "messageStop":
             self._finish = finish_reason(body.get("stopReason"))
-            if self._finish == "tool_calls" and not self._tools:
+            if self._finish == "tool_calls" and self._answer_blocks and not self._tools:
                 self._finish = "stop"  # only the structured-output tool was called: the answer is text
         elif kind == "metadata":
             found = usage(body.get("usage"))
