@@ -6,14 +6,17 @@ parser (pydantic, zod, LangChain) has something real to validate. It covers
 what pydantic and zod write: objects with properties and required, arrays,
 enum and const, strings (with a few formats), numbers with bounds, booleans,
 null, anyOf/oneOf/allOf, type lists and ``$ref`` into ``$defs``/``definitions``.
-Every property is filled in, required or not, so optional fields are exercised too.
+Near the root every property is filled in, required or not, so optional
+fields are exercised too; deeper down only what is required, so recursive
+schemas (a tree of nodes) end.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-MAX_DEPTH = 12
+FILL_DEPTH = 4  # below this, optional properties and array items are left out
+MAX_DEPTH = 64
 STRING_FORMATS = {
     "date-time": "2026-01-01T00:00:00Z",
     "date": "2026-01-01",
@@ -37,7 +40,7 @@ class _Builder:
         if not isinstance(schema, dict):
             return None if schema is False else {}
         if "$ref" in schema:
-            return self.build(self._resolve(schema["$ref"]), depth + 1) if depth < MAX_DEPTH else None
+            return self.build(self._resolve(schema["$ref"]), depth + 1) if depth < MAX_DEPTH else {}
         if "const" in schema:
             return schema["const"]
         if schema.get("enum"):
@@ -73,19 +76,19 @@ class _Builder:
         return None
 
     def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
-        if depth >= MAX_DEPTH:
-            return {}
         properties = schema.get("properties") or {}
-        names = list(properties) or list(schema.get("required") or [])
+        required = list(schema.get("required") or [])
+        names = list(properties) if depth < FILL_DEPTH else required
+        names += [name for name in required if name not in names]
         return {name: self.build(properties.get(name, {"type": "string"}), depth + 1) for name in names}
 
     def _array(self, schema: dict[str, Any], depth: int) -> list[Any]:
         items = schema.get("items", {"type": "string"})
-        count = max(1, int(schema.get("minItems") or 0))
+        count = int(schema.get("minItems") or 0)
+        if depth < FILL_DEPTH:
+            count = max(1, count)
         if "maxItems" in schema:
             count = min(count, int(schema["maxItems"]))
-        if depth >= MAX_DEPTH:
-            return []
         return [self.build(items, depth + 1) for _ in range(count)]
 
     def _resolve(self, reference: str) -> Any:
