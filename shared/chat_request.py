@@ -65,11 +65,29 @@ SAMPLING_PARAMETERS = (
     "logit_bias",
     "modalities",
 )
-# Up to 16 pairs, keys to 64 characters, values to 512, as OpenAI takes them.
-MetadataKey = Annotated[str, Field(min_length=1, max_length=64)]
-MetadataValue = Annotated[str, Field(max_length=512)]
-TokenId = Annotated[str, Field(pattern=r"^[0-9]+$")]
 Bias = Annotated[int, Field(ge=-100, le=100)]
+
+
+def _metadata_pairs(metadata: dict[str, str]) -> dict[str, str]:
+    """Up to 16 pairs, keys of 1 to 64 characters, values up to 512, as OpenAI takes them."""
+    if len(metadata) > 16:
+        raise ValueError("holds more than 16 pairs")
+    for key, value in metadata.items():
+        if not 1 <= len(key) <= 64 or len(value) > 512:
+            raise ValueError("keys are 1 to 64 characters and values up to 512")
+    return metadata
+
+
+def _token_ids(bias: dict[str, int]) -> dict[str, int]:
+    """``logit_bias`` is keyed by token ids, written as decimal strings."""
+    if not all(key.isascii() and key.isdigit() for key in bias):
+        raise ValueError("keys must be token ids (decimal strings)")
+    return bias
+
+
+# Checked by validators rather than key constraints, so the published schema stays plain JSON Schema.
+Metadata = Annotated[dict[str, str], AfterValidator(_metadata_pairs)]
+LogitBias = Annotated[dict[str, Bias], AfterValidator(_token_ids)]
 
 
 class _Strict(BaseModel):
@@ -208,16 +226,16 @@ class ChatRequest(_Strict):
     response_format: dict[str, Any] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
     store: bool | None = None
-    metadata: dict[MetadataKey, MetadataValue] | None = Field(default=None, max_length=16)
+    metadata: Metadata | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
     prompt_cache_key: str | None = None
-    safety_identifier: str | None = Field(default=None, max_length=64)
+    safety_identifier: str | None = None
     verbosity: Literal["low", "medium", "high"] | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
-    logit_bias: dict[TokenId, Bias] | None = None
+    logit_bias: LogitBias | None = None
     modalities: list[Literal["text", "audio"]] | None = None
-    functions: list[FunctionDefinition] | None = Field(default=None, min_length=1, max_length=128)
+    functions: list[FunctionDefinition] | None = Field(default=None, min_length=1)
     function_call: Literal["none", "auto"] | FunctionName | None = None
 
     @property
