@@ -108,7 +108,8 @@ class AzureOpenAIEmulator:
             return
         wanted = openai_wanted(body)
         if wanted.problem is not None:
-            param = next((name for name in ("tool_choice", "messages") if name in wanted.problem), "response_format")
+            names = ("tool_choice", "parallel_tool_calls", "messages")
+            param = next((name for name in names if name in wanted.problem), "response_format")
             document = frames.model_error(wanted.problem, None, param=param)
             await _reply_error(send, record, 400, document, _gateway_headers(scope))
             return

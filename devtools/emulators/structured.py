@@ -56,6 +56,8 @@ def shaped(scenario: Scenario, wanted: Wanted) -> Scenario:
 
 def openai_wanted(body: dict[str, Any], require_json_word: bool = True) -> Wanted:
     """``response_format`` and a forcing ``tool_choice``, checked as OpenAI checks them."""
+    if "parallel_tool_calls" in body and not body.get("tools"):
+        return Wanted(problem="Invalid value for 'parallel_tool_calls': only allowed when 'tools' are specified.")
     forced = _openai_forced_tool(body)
     if isinstance(forced, str):
         return Wanted(problem=forced)

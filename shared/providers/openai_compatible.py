@@ -47,12 +47,15 @@ def chat_params(request: ChatRequest, model: str, names: tuple[str, ...] = SAMPL
     relay accounts for tokens; the encoder decides whether the client sees it.
     Legacy ``functions`` go up as ``tools``, the only shape the chunk reader knows.
     """
+    parameters = request.sampling_parameters(names)
+    if "tools" not in parameters:
+        parameters.pop("parallel_tool_calls", None)  # OpenAI answers 400 to it without tools; it means nothing then
     return {
         "model": model,
         "messages": [message.model_dump(exclude_none=True) for message in request.messages],
         "stream": True,
         "stream_options": {"include_usage": True},
-        **request.sampling_parameters(names),
+        **parameters,
     }
 
 

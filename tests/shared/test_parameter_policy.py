@@ -91,6 +91,7 @@ def test_all_at_once_with_include_obfuscation_streaming(
         forwarded = {"store", "metadata", "service_tier", "prompt_cache_key", "safety_identifier", "verbosity", "user"}
         assert {name: body[name] for name in forwarded} == {name: ACCEPTED[name] for name in forwarded}
         assert "logprobs" not in body and body["stream_options"] == {"include_usage": True}
+        assert "parallel_tool_calls" not in body  # without tools OpenAI would answer 400
     elif alias == "vertex":
         dropped = {"store", "metadata", "service_tier", "prompt_cache_key", "safety_identifier", "verbosity", "user"}
         assert not dropped & set(body)
@@ -188,6 +189,16 @@ def test_legacy_functions_streamed(sdk: openai.OpenAI, alias: str, emulators: di
     assert set(json.loads("".join(d.arguments or "" for d in deltas))) == {"city"}
     assert not any(c.choices[0].delta.tool_calls for c in chunks)
     assert chunks[-1].choices[0].finish_reason == "function_call"
+
+
+def test_parallel_tool_calls_reach_azure_with_tools(sdk: openai.OpenAI, emulators: dict[str, Any]) -> None:
+    sdk.chat.completions.create(
+        model="azure",
+        messages=[{"role": "user", "content": "hi"}],
+        tools=[{"type": "function", "function": WEATHER}],  # type: ignore[list-item]
+        parallel_tool_calls=False,
+    )
+    assert sent(emulators, "azure")["parallel_tool_calls"] is False
 
 
 def test_functions_without_function_call_let_the_model_answer(sdk: openai.OpenAI, emulators: dict[str, Any]) -> None:

@@ -46,6 +46,7 @@ def test_json_object_answers_an_object(client: openai.AzureOpenAI) -> None:
         ({"response_format": {"type": "json_schema", "json_schema": {"name": "a b"}}}, "response_format"),
         ({"response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": []}}}, "response_format"),
         ({"tool_choice": "required"}, "tool_choice"),
+        ({"parallel_tool_calls": False}, "parallel_tool_calls"),
         ({"tools": [LOOKUP], "tool_choice": {"type": "function", "function": {"name": "nope"}}}, "tool_choice"),
     ],
 )
