@@ -133,6 +133,9 @@ def gemini_wanted(body: dict[str, Any]) -> Wanted:
     schema = config.get("responseJsonSchema") or config.get("responseSchema")
     if schema is None and mime == "application/json":
         schema = ANY_OBJECT
+    declarations = [d for tool in body.get("tools") or [] for d in tool.get("functionDeclarations") or []]
+    if any("parameters" in d and "parametersJsonSchema" in d for d in declarations):
+        return Wanted(problem="parameters and parameters_json_schema cannot both be set in a function declaration.")
     tool, parameters = _gemini_forced_tool(body)
     return Wanted(schema=schema, tool=tool, tool_parameters=parameters)
 

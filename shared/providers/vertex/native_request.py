@@ -169,12 +169,16 @@ def _arguments(arguments: str, index: int) -> dict[str, Any]:
 
 
 def function_declaration(function: Any) -> dict[str, Any]:
-    """An OpenAI function definition as a Gemini ``FunctionDeclaration``."""
+    """An OpenAI function definition as a Gemini ``FunctionDeclaration``.
+
+    The parameters go as ``parametersJsonSchema``, which takes JSON Schema as
+    written (``$defs``/``$ref``, ``anyOf``), not the OpenAPI subset of ``parameters``.
+    """
     declaration: dict[str, Any] = {"name": function.name}
     if function.description:
         declaration["description"] = function.description
     if function.parameters:
-        declaration["parameters"] = function.parameters
+        declaration["parametersJsonSchema"] = function.parameters
     return declaration
 
 

@@ -60,3 +60,10 @@ def test_mode_any_calls_the_allowed_function(server: ThreadedServer, token: str)
     calling = {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["weather"]}}
     part = answer_part(generate(server, token, tools=tools, toolConfig=calling))
     assert part["functionCall"] == {"name": "weather", "args": {"city": "example", "days": 1}}
+
+
+def test_both_parameter_schemas_are_invalid_argument(server: ThreadedServer, token: str) -> None:
+    tools = [{"functionDeclarations": [{"name": "f", "parameters": SCHEMA, "parametersJsonSchema": SCHEMA}]}]
+    response = generate(server, token, tools=tools)
+    assert response.status_code == 400
+    assert response.json()["error"]["status"] == "INVALID_ARGUMENT"

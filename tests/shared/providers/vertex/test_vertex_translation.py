@@ -200,7 +200,7 @@ def test_tools_and_tool_choice(tool_choice: Any, calling: dict[str, Any]) -> Non
     tools = [{"type": "function", "function": {"name": "f", "description": "Weather.", "parameters": parameters}}]
     body = gemini_request(chat(tools=tools, tool_choice=tool_choice))
     assert body["tools"] == [
-        {"functionDeclarations": [{"name": "f", "description": "Weather.", "parameters": parameters}]}
+        {"functionDeclarations": [{"name": "f", "description": "Weather.", "parametersJsonSchema": parameters}]}
     ]
     assert body["toolConfig"] == {"functionCallingConfig": calling}
 
