@@ -54,9 +54,14 @@ def shaped(scenario: Scenario, wanted: Wanted) -> Scenario:
 # --- OpenAI Chat Completions (Azure OpenAI, Vertex's OpenAI-compatible endpoint) -------------
 
 
-def openai_wanted(body: dict[str, Any], require_json_word: bool = True) -> Wanted:
-    """``response_format`` and a forcing ``tool_choice``, checked as OpenAI checks them."""
-    if "parallel_tool_calls" in body and not body.get("tools"):
+def openai_wanted(body: dict[str, Any], openai_rules: bool = True) -> Wanted:
+    """``response_format`` and a forcing ``tool_choice``, checked as OpenAI checks them.
+
+    Without ``openai_rules`` (Vertex's compatible endpoint) the checks OpenAI
+    alone makes are skipped: the word "json" for json_object, and
+    ``parallel_tool_calls`` without tools, which Vertex ignores.
+    """
+    if openai_rules and "parallel_tool_calls" in body and not body.get("tools"):
         return Wanted(problem="Invalid value for 'parallel_tool_calls': only allowed when 'tools' are specified.")
     forced = _openai_forced_tool(body)
     if isinstance(forced, str):
@@ -68,7 +73,7 @@ def openai_wanted(body: dict[str, Any], require_json_word: bool = True) -> Wante
         if problem:
             return Wanted(problem=problem)
         json_object = response_format.get("type") == "json_object"
-        if json_object and require_json_word and "json" not in json.dumps(body.get("messages")).lower():
+        if json_object and openai_rules and "json" not in json.dumps(body.get("messages")).lower():
             return Wanted(
                 problem="'messages' must contain the word 'json' in some form, "
                 "to use 'response_format' of type 'json_object'."

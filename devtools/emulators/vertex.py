@@ -274,7 +274,7 @@ class VertexEmulator:
         scenario, scenario_problem = self._choose(call.key, prompt)
         problem = problem or scenario_problem
         if problem is None:
-            wanted = openai_wanted(call.body, require_json_word=False) if call.openai else gemini_wanted(call.body)
+            wanted = openai_wanted(call.body, openai_rules=False) if call.openai else gemini_wanted(call.body)
             problem = wanted.problem
             scenario = shaped(scenario, wanted)
         if problem is not None:
