@@ -220,6 +220,8 @@ def tool_config(request: ChatRequest, forced: str | None = None) -> dict[str, An
         if choice is not None:
             raise Untranslatable("tool_choice: needs tools", param="tool_choice")
         return None
+    if choice == "none" and forced is None and not _has_tool_turns(request.messages):
+        return None  # with no tools offered the model cannot call one, which is all "none" asks
     specs = []
     for tool in tools or []:
         function = tool.function
@@ -240,8 +242,13 @@ def tool_config(request: ChatRequest, forced: str | None = None) -> dict[str, An
     return config
 
 
+def _has_tool_turns(messages: list[ChatMessage]) -> bool:
+    """Tool calls or results in the history, which Converse accepts only beside a ``toolConfig``."""
+    return any(message.tool_calls or message.role == "tool" for message in messages)
+
+
 def tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:
-    """OpenAI's ``tool_choice`` in Converse terms; ``none`` has no equivalent."""
+    """OpenAI's ``tool_choice`` in Converse terms; ``none`` has no equivalent once tools are in the history."""
     if choice == "auto":
         return {"auto": {}}
     if choice == "required":
@@ -251,6 +258,6 @@ def tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:
         if isinstance(name, str) and name:
             return {"tool": {"name": name}}
     if choice == "none":
-        message = "tool_choice: 'none' is not supported by Bedrock; leave out tools instead"
+        message = "tool_choice: 'none' is not supported by Bedrock once the conversation holds tool calls"
         raise Untranslatable(message, param="tool_choice")
     raise Untranslatable("tool_choice: must be 'auto', 'required' or a function", param="tool_choice")
