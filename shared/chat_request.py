@@ -23,6 +23,7 @@ from pydantic import (
 
 from .errors import InvalidRequest
 from .json_body import INT64, MAX_DEPTH, load_object, nesting_depth
+from .request_fields import FunctionName, LogitBias, Metadata
 
 # "function" is the legacy tool result; it is rewritten as a "tool" message before any provider sees it.
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
@@ -65,29 +66,6 @@ SAMPLING_PARAMETERS = (
     "logit_bias",
     "modalities",
 )
-Bias = Annotated[int, Field(ge=-100, le=100)]
-
-
-def _metadata_pairs(metadata: dict[str, str]) -> dict[str, str]:
-    """Up to 16 pairs, keys of 1 to 64 characters, values up to 512, as OpenAI takes them."""
-    if len(metadata) > 16:
-        raise ValueError("holds more than 16 pairs")
-    for key, value in metadata.items():
-        if not 1 <= len(key) <= 64 or len(value) > 512:
-            raise ValueError("keys are 1 to 64 characters and values up to 512")
-    return metadata
-
-
-def _token_ids(bias: dict[str, int]) -> dict[str, int]:
-    """``logit_bias`` is keyed by token ids, written as decimal strings."""
-    if not all(key.isascii() and key.isdigit() for key in bias):
-        raise ValueError("keys must be token ids (decimal strings)")
-    return bias
-
-
-# Checked by validators rather than key constraints, so the published schema stays plain JSON Schema.
-Metadata = Annotated[dict[str, str], AfterValidator(_metadata_pairs)]
-LogitBias = Annotated[dict[str, Bias], AfterValidator(_token_ids)]
 
 
 class _Strict(BaseModel):
@@ -173,12 +151,6 @@ class FunctionDefinition(BaseModel):
 class Tool(_Strict):
     type: Literal["function"]
     function: FunctionDefinition
-
-
-class FunctionName(_Strict):
-    """The legacy ``function_call: {"name": ...}``."""
-
-    name: str = Field(min_length=1)
 
 
 class JsonSchemaFormat(_Strict):
