@@ -23,8 +23,10 @@ from pydantic import (
 
 from .errors import InvalidRequest
 from .json_body import INT64, MAX_DEPTH, load_object, nesting_depth
+from .request_fields import FunctionName, LogitBias, Metadata
 
-Role = Literal["system", "developer", "user", "assistant", "tool"]
+# "function" is the legacy tool result; it is rewritten as a "tool" message before any provider sees it.
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 # Every provider takes a token count as a 32-bit integer and a seed as a 64-bit one.
 TokenCount = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Seed = Annotated[int, Field(ge=-INT64, le=INT64 - 1)]
@@ -39,7 +41,7 @@ def _shallow_json(text: str) -> str:
 
 JsonText = Annotated[str, AfterValidator(_shallow_json)]
 
-# Parameters forwarded to the provider when the client sets them.
+# Parameters an OpenAI-protocol upstream (Azure OpenAI) is sent as the client set them.
 SAMPLING_PARAMETERS = (
     "max_tokens",
     "max_completion_tokens",
@@ -55,6 +57,14 @@ SAMPLING_PARAMETERS = (
     "parallel_tool_calls",
     "response_format",
     "reasoning_effort",
+    "store",
+    "metadata",
+    "service_tier",
+    "prompt_cache_key",
+    "safety_identifier",
+    "verbosity",
+    "logit_bias",
+    "modalities",
 )
 
 
@@ -91,6 +101,7 @@ class ChatMessage(_Strict):
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
     refusal: str | None = None
+    function_call: FunctionCall | None = None
 
     @field_validator("content")
     @classmethod
@@ -106,9 +117,13 @@ class ChatMessage(_Strict):
     def _check_role_fields(self) -> ChatMessage:
         if self.role == "tool" and not self.tool_call_id:
             raise ValueError("a tool message needs tool_call_id")
+        if self.role == "function" and not self.name:
+            raise ValueError("a function message needs name")
+        if self.function_call is not None and self.role != "assistant":
+            raise ValueError("only an assistant message has function_call")
         if self.role != "assistant" and self.content is None:
             raise ValueError(f"a {self.role} message needs content")
-        if self.role == "assistant" and self.content is None and not self.tool_calls:
+        if self.role == "assistant" and self.content is None and not (self.tool_calls or self.function_call):
             raise ValueError("an assistant message needs content or tool_calls")
         return self
 
@@ -121,6 +136,8 @@ class ChatMessage(_Strict):
 
 class StreamOptions(_Strict):
     include_usage: bool = False
+    # The relay writes its own stream, so the upstream's obfuscation padding never reaches the client.
+    include_obfuscation: bool | None = None
 
 
 class FunctionDefinition(BaseModel):
@@ -180,6 +197,18 @@ class ChatRequest(_Strict):
     parallel_tool_calls: bool | None = None
     response_format: dict[str, Any] | None = None
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    store: bool | None = None
+    metadata: Metadata | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
+    prompt_cache_key: str | None = None
+    safety_identifier: str | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    logit_bias: LogitBias | None = None
+    modalities: list[Literal["text", "audio"]] | None = None
+    functions: list[FunctionDefinition] | None = Field(default=None, min_length=1)
+    function_call: Literal["none", "auto"] | FunctionName | None = None
 
     @property
     def include_usage(self) -> bool:
@@ -191,10 +220,41 @@ class ChatRequest(_Strict):
         """The client's cap on generated tokens, whichever name it used."""
         return self.max_completion_tokens or self.max_tokens
 
-    def sampling_parameters(self) -> dict[str, Any]:
-        """The parameters the client set, ready to forward."""
-        dumped = self.model_dump(include=set(SAMPLING_PARAMETERS), exclude_none=True)
-        return {name: dumped[name] for name in SAMPLING_PARAMETERS if name in dumped}
+    @property
+    def uses_legacy_functions(self) -> bool:
+        """Whether the client asked with ``functions``, and so reads ``function_call`` answers."""
+        return self.functions is not None
+
+    @property
+    def tool_list(self) -> list[Tool] | None:
+        """``tools``, or the legacy ``functions`` as tools: providers know only tools."""
+        if self.functions is None:
+            return self.tools
+        return [Tool(type="function", function=function) for function in self.functions]
+
+    @property
+    def tool_choice_value(self) -> str | dict[str, Any] | None:
+        """``tool_choice``, or the legacy ``function_call`` in its terms."""
+        choice = self.function_call
+        if isinstance(choice, FunctionName):
+            return {"type": "function", "function": {"name": choice.name}}
+        return choice if choice is not None else self.tool_choice
+
+    @property
+    def structured_output(self) -> dict[str, Any] | None:
+        """``response_format`` when it asks for JSON; ``{"type": "text"}`` asks for nothing."""
+        if self.response_format is None or self.response_format.get("type") == "text":
+            return None
+        return self.response_format
+
+    def sampling_parameters(self, names: tuple[str, ...] = SAMPLING_PARAMETERS) -> dict[str, Any]:
+        """The parameters among ``names`` the client set, ready to forward; legacy functions as tools."""
+        dumped = self.model_dump(include=set(names), exclude_none=True)
+        if self.functions is not None and "tools" in names:
+            dumped["tools"] = [tool.model_dump(exclude_none=True) for tool in self.tool_list or []]
+            if self.function_call is not None:
+                dumped["tool_choice"] = self.tool_choice_value
+        return {name: dumped[name] for name in names if name in dumped}
 
 
 def parse_chat_request(raw: bytes) -> ChatRequest:
@@ -210,7 +270,64 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
             ResponseFormat.model_validate(chat.response_format)
         except ValidationError as exc:
             raise validation_error_to_invalid_request(exc, within=("response_format",)) from None
-    return chat
+    refuse_unrelayable(chat)
+    check_legacy_functions(chat)
+    return with_legacy_turns_as_tools(chat)
+
+
+def with_legacy_turns_as_tools(chat: ChatRequest) -> ChatRequest:
+    """Legacy turns in today's shape: ``function_call`` as a tool call, a ``function`` result as a tool result.
+
+    Legacy turns carry no call ids, so each call gets one from its position
+    and each result answers the latest call of its name.
+    """
+    if not any(m.role == "function" or m.function_call is not None for m in chat.messages):
+        return chat
+    messages: list[ChatMessage] = []
+    latest: dict[str, str] = {}
+    for index, message in enumerate(chat.messages):
+        if message.function_call is not None:
+            call_id = f"call_legacy_{index}"
+            latest[message.function_call.name] = call_id
+            call = ToolCall(id=call_id, function=message.function_call)
+            calls = [*(message.tool_calls or []), call]
+            message = message.model_copy(update={"function_call": None, "tool_calls": calls})
+        elif message.role == "function":
+            call_id = latest.get(message.name or "", f"call_legacy_{index}")
+            message = message.model_copy(update={"role": "tool", "name": None, "tool_call_id": call_id})
+        messages.append(message)
+    return chat.model_copy(update={"messages": messages})
+
+
+def check_legacy_functions(chat: ChatRequest) -> None:
+    """``functions`` stand in for ``tools``; both at once would leave the answer's shape ambiguous."""
+    if chat.functions is not None and (chat.tools is not None or chat.tool_choice is not None):
+        raise InvalidRequest("functions: give tools or the legacy functions, not both", param="functions")
+    if chat.function_call is not None and chat.functions is None:
+        raise InvalidRequest("function_call: needs functions", param="function_call")
+
+
+def refuse_unrelayable(chat: ChatRequest) -> None:
+    """Refuse what no provider path can give back, because the relay's stream does not carry it.
+
+    Token log probabilities and audio output would be silently missing from
+    the answer, so asking for them is a 400 that says so, on every alias.
+    """
+    if chat.logprobs:
+        raise InvalidRequest(
+            "logprobs: token log probabilities are not relayed; leave logprobs out or set it to false",
+            param="logprobs",
+        )
+    if chat.top_logprobs:
+        raise InvalidRequest(
+            "top_logprobs: token log probabilities are not relayed; leave top_logprobs out or set it to 0",
+            param="top_logprobs",
+        )
+    if chat.modalities is not None and "audio" in chat.modalities:
+        raise InvalidRequest(
+            'modalities: audio output is not relayed; ask for ["text"] and synthesise speech separately',
+            param="modalities",
+        )
 
 
 def validation_error_to_invalid_request(exc: ValidationError, within: tuple[str, ...] = ()) -> InvalidRequest:

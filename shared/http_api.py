@@ -160,7 +160,8 @@ async def open_stream(app: Application, request: Request, parse: Callable[[bytes
 
 
 def _stream_response(chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent, None]) -> Response:
-    encoder = ChunkEncoder(model=chat.model, include_usage=chat.include_usage)
+    legacy = chat.uses_legacy_functions
+    encoder = ChunkEncoder(model=chat.model, include_usage=chat.include_usage, legacy_functions=legacy)
     return StreamingResponse(
         encode_stream(events, encoder),
         media_type=SSE_MEDIA_TYPE,
@@ -172,7 +173,7 @@ async def _completion_response(
     chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent, None]
 ) -> Response:
     try:
-        document = await collect_completion(events, chat.model)
+        document = await collect_completion(events, chat.model, chat.uses_legacy_functions)
     except RelayError as exc:
         return error_response(exc, relay_headers(opened))
     finally:

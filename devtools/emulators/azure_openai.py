@@ -53,6 +53,7 @@ from .asgi import (
 from .cli import emulator_parser, run_emulator
 from .recorder import Recorder, RequestRecord
 from .scenario import Scenario, ScenarioBook, ScenarioError
+from .structured import openai_wanted, shaped
 
 DEPLOYMENT_ROUTE = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/chat/completions/?$")
 V1_ROUTE = re.compile(r"^/openai/v1/chat/completions/?$")
@@ -105,6 +106,14 @@ class AzureOpenAIEmulator:
             document = frames.model_error(f"Emulator scenario error: {exc}", "emulator_scenario_error")
             await _reply_error(send, record, 400, document, _gateway_headers(scope))
             return
+        wanted = openai_wanted(body)
+        if wanted.problem is not None:
+            names = ("tool_choice", "parallel_tool_calls", "messages")
+            param = next((name for name in names if name in wanted.problem), "response_format")
+            document = frames.model_error(wanted.problem, None, param=param)
+            await _reply_error(send, record, 400, document, _gateway_headers(scope))
+            return
+        scenario = shaped(scenario, wanted)
         await respond(scope, receive, send, record, scenario, body, api_version or V1_API_VERSION, key)
 
     def _request_problem(

@@ -41,6 +41,7 @@ from .cli import emulator_parser, run_emulator
 from .eventstream import encode_message, event_frame, exception_frame
 from .recorder import Recorder, RequestRecord
 from .scenario import INLINE_PREFIX, Scenario, ScenarioBook, ScenarioError
+from .structured import converse_wanted, shaped
 
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 OPERATIONS = ("converse-stream", "converse")
@@ -275,6 +276,11 @@ class BedrockEmulator:
         except ScenarioError as exc:
             await _reject(send, record, AwsError(400, "ValidationException", str(exc)), "rejected")
             return
+        wanted = converse_wanted(body)
+        if wanted.problem is not None:
+            await _reject(send, record, AwsError(400, "ValidationException", wanted.problem), "rejected")
+            return
+        scenario = shaped(scenario, wanted)
         if scenario.status != 200:
             await _reject(send, record, http_error(scenario), "error_status", rate_limit_headers(scenario))
             return

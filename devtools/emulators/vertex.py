@@ -54,6 +54,7 @@ from .cli import emulator_parser, run_emulator
 from .google_oauth import GrantError, IssuedToken, TokenAuthority, make_service_account_info, token_response
 from .recorder import Recorder, RequestRecord
 from .scenario import Scenario, ScenarioBook, ScenarioError
+from .structured import gemini_wanted, openai_wanted, shaped
 from .vertex_frames import (
     INVALID_CREDENTIALS,
     JSON_TYPE,
@@ -272,6 +273,10 @@ class VertexEmulator:
         prompt, prompt_chars = prompt_of(call) if problem is None else (None, 0)
         scenario, scenario_problem = self._choose(call.key, prompt)
         problem = problem or scenario_problem
+        if problem is None:
+            wanted = openai_wanted(call.body, openai_rules=False) if call.openai else gemini_wanted(call.body)
+            problem = wanted.problem
+            scenario = shaped(scenario, wanted)
         if problem is not None:
             await _fail(send, record, call, 400, google_error(400, problem, "INVALID_ARGUMENT"))
         elif scenario.status != 200:

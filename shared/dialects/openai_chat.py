@@ -4,6 +4,11 @@ Any OpenAI SDK pointed at the relay reads this. Each canonical event becomes
 at most one frame, written as soon as it arrives. A stream ends either with
 the finish chunk (then the usage chunk when asked for) and ``data: [DONE]``,
 or with one ``data: {"error": ...}`` frame, which the OpenAI SDKs raise.
+
+A request that used the legacy ``functions`` is answered in the legacy shape
+its client reads: ``delta.function_call`` (or ``message.function_call``) and
+finish reason ``function_call``. Legacy answers hold one call; further calls
+have no place in that shape and are left out.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class ChunkEncoder:
 
     model: str
     include_usage: bool = False
+    legacy_functions: bool = False
     id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex}")
     created: int = field(default_factory=lambda: int(time.time()))
     _usage: Usage | None = None
@@ -78,6 +84,8 @@ class ChunkEncoder:
             return data_frame(error_body(event))
         if isinstance(event, Heartbeat):
             return HEARTBEAT
+        if self.legacy_functions and isinstance(event, ToolCallDelta) and event.index != 0:
+            return b""
         return self._chunk(self._delta(event), None)
 
     def _delta(self, event: TextDelta | ReasoningDelta | ToolCallDelta) -> dict[str, Any]:
@@ -89,12 +97,15 @@ class ChunkEncoder:
             delta["content"] = event.content
         elif isinstance(event, ReasoningDelta):
             delta["reasoning_content"] = event.content
+        elif self.legacy_functions:
+            delta["function_call"] = function_call_delta(event)
         else:
             delta["tool_calls"] = [tool_call_delta(event)]
         return delta
 
     def _finish(self, event: Finish) -> bytes:
-        frames = [self._chunk({} if self._sent_role else {"role": "assistant"}, event.reason)]
+        reason = legacy_reason(event.reason) if self.legacy_functions else event.reason
+        frames = [self._chunk({} if self._sent_role else {"role": "assistant"}, reason)]
         if self.include_usage:
             usage = self._usage or Usage(0, 0)
             frames.append(data_frame({**self._envelope([]), "usage": usage_body(usage)}))
@@ -131,6 +142,19 @@ def tool_call_delta(event: ToolCallDelta) -> dict[str, Any]:
     return call
 
 
+def function_call_delta(event: ToolCallDelta) -> dict[str, Any]:
+    """A tool-call fragment in the legacy ``function_call`` delta shape; the name only on the first."""
+    call: dict[str, Any] = {"arguments": event.arguments}
+    if event.name is not None:
+        call["name"] = event.name
+    return call
+
+
+def legacy_reason(reason: str) -> str:
+    """The legacy word for stopping to call a function."""
+    return "function_call" if reason == "tool_calls" else reason
+
+
 def usage_body(usage: Usage) -> dict[str, int]:
     return {
         "prompt_tokens": usage.prompt_tokens,
@@ -144,7 +168,9 @@ def encode_stream(events: AsyncIterator[StreamEvent], encoder: ChunkEncoder) -> 
     return terminated(events, encoder.encode, lambda error: data_frame(error_body(error)))
 
 
-async def collect_completion(events: AsyncIterator[StreamEvent], model: str) -> dict[str, Any]:
+async def collect_completion(
+    events: AsyncIterator[StreamEvent], model: str, legacy_functions: bool = False
+) -> dict[str, Any]:
     """One ``chat.completion`` document built from the whole event stream.
 
     A stream that fails raises the matching relay error, so a non-streaming
@@ -158,7 +184,7 @@ async def collect_completion(events: AsyncIterator[StreamEvent], model: str) -> 
                     event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after
                 )
             builder.add(event)
-        return builder.document(model)
+        return builder.legacy_document(model) if legacy_functions else builder.document(model)
     except RelayError:
         raise
     except Exception as exc:
@@ -213,4 +239,16 @@ class _CompletionBuilder:
         }
         if self.usage is not None:
             document["usage"] = usage_body(self.usage)
+        return document
+
+    def legacy_document(self, model: str) -> dict[str, Any]:
+        """The document in the legacy ``functions`` shape: the first call as ``message.function_call``."""
+        first = self.calls.pop(min(self.calls), None) if self.calls else None
+        self.calls.clear()
+        document = self.document(model)
+        choice = document["choices"][0]
+        if first is not None:
+            choice["message"]["function_call"] = first["function"]
+            choice["message"]["content"] = "".join(self.text) or None
+        choice["finish_reason"] = legacy_reason(choice["finish_reason"])
         return document

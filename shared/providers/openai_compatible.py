@@ -22,7 +22,7 @@ import httpx2
 import openai
 from openai import AsyncOpenAI
 
-from ..chat_request import ChatRequest
+from ..chat_request import SAMPLING_PARAMETERS, ChatRequest
 from ..errors import UPSTREAM_TRUNCATED, RelayError, UpstreamUnavailable
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from .contract import UpstreamStream
@@ -40,18 +40,22 @@ TRANSPORT_FAILURES = (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)
 DRAIN_SECONDS = 0.1
 
 
-def chat_params(request: ChatRequest, model: str) -> dict[str, Any]:
-    """The SDK ``create`` arguments: the client's request aimed at ``model``.
+def chat_params(request: ChatRequest, model: str, names: tuple[str, ...] = SAMPLING_PARAMETERS) -> dict[str, Any]:
+    """The SDK ``create`` arguments: the client's request aimed at ``model``, with the parameters in ``names``.
 
     Usage is always requested upstream, whatever the client asked, because the
     relay accounts for tokens; the encoder decides whether the client sees it.
+    Legacy ``functions`` go up as ``tools``, the only shape the chunk reader knows.
     """
+    parameters = request.sampling_parameters(names)
+    if "tools" not in parameters:
+        parameters.pop("parallel_tool_calls", None)  # OpenAI answers 400 to it without tools; it means nothing then
     return {
         "model": model,
         "messages": [message.model_dump(exclude_none=True) for message in request.messages],
         "stream": True,
         "stream_options": {"include_usage": True},
-        **request.sampling_parameters(),
+        **parameters,
     }
 
 

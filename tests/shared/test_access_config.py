@@ -90,9 +90,9 @@ def test_a_full_access_configuration_is_valid() -> None:
         ({"auth": {"api_key": "sk-inline"}}, "auth.api_key", "is not a known field"),
         ({"policy": {"aliases": {"gpt-5": {}}}}, "policy.aliases.gpt-5", "no model alias is named 'gpt-5'"),
         (
-            {"policy": {"profiles": {"default": {"allowed_parameters": ["logit_bias"]}}}},
+            {"policy": {"profiles": {"default": {"allowed_parameters": ["logit_bias_typo"]}}}},
             "policy.profiles.default.allowed_parameters[0]",
-            "unknown parameter 'logit_bias'",
+            "unknown parameter 'logit_bias_typo'",
         ),
         ({"quotas": {"store": "redis"}}, "quotas.store", "Input should be 'memory' or 'table'"),
         (

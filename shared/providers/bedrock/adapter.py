@@ -17,6 +17,7 @@ from .failures import transport_failure
 from .request import converse_params
 from .response import ConverseTranslator
 from .settings import BedrockSettings
+from .structured import structured_tool
 from .transport import ConverseClient
 
 
@@ -29,9 +30,11 @@ class BedrockAdapter:
 
     async def open(self, request: ChatRequest) -> UpstreamStream:
         """Translate, send, and wait for Bedrock's answer; unsupported parameters fail before sending."""
-        params = converse_params(request, self.settings.model_id)
+        settings = self.settings
+        params = converse_params(request, settings.model_id, settings.structured_output)
+        answer_tool = structured_tool(request, settings.structured_output, settings.model_id)
         response = await self._client.open(params)
-        events = CanonicalEvents(response, self.settings.name)
+        events = CanonicalEvents(response, settings.name, answer_tool)
         return UpstreamStream(events=events, headers=routing_headers(response.headers.items()))
 
     async def aclose(self) -> None:
@@ -49,11 +52,11 @@ class CanonicalEvents:
     its ``finally``).
     """
 
-    def __init__(self, response: aiohttp.ClientResponse, backend: str) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, backend: str, answer_tool: str | None = None) -> None:
         self._response = response
         self._backend = backend
         self._decoder = EventStreamDecoder()
-        self._translator = ConverseTranslator()
+        self._translator = ConverseTranslator(answer_tool)
         self._pending: deque[StreamEvent] = deque()
         self._failure: RelayError | None = None
         self._ended = False

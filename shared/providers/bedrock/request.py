@@ -5,7 +5,10 @@ outside the conversation, turns must alternate user/assistant starting with
 user, tool calls and tool results are content blocks (results travel in user
 turns), and sampling parameters gather in ``inferenceConfig``. Parameters
 Converse has no equivalent for are refused with a 400 naming them, before any
-upstream call, rather than silently dropped.
+upstream call, when they would change the answer (a penalty, a seed, a token
+bias); those that change nothing the client sees (``user``, ``store``,
+``service_tier``...) are dropped. Structured output and parallel tool use
+are in :mod:`.structured`.
 """
 
 from __future__ import annotations
@@ -18,9 +21,21 @@ from typing import Any
 
 from ...chat_request import ChatMessage, ChatRequest, ContentPart
 from ...errors import Untranslatable
+from ..unsupported import refuse_logit_bias
+from .structured import (
+    STRUCTURED_TOOL,
+    anthropic_tool_choice,
+    is_anthropic,
+    output_config,
+    structured_tool,
+    structured_tool_spec,
+)
 
-# Request fields Converse cannot express; each is refused when the client sets it.
-UNSUPPORTED = ("presence_penalty", "frequency_penalty", "seed", "response_format", "reasoning_effort")
+# Request fields Converse cannot express and that change the answer; each is refused when the client sets it.
+UNSUPPORTED = ("presence_penalty", "frequency_penalty", "seed", "reasoning_effort")
+# requestMetadata's key and value syntax; pairs outside it are left out (they only label invocation logs).
+_METADATA_KEY = re.compile(r"^[a-zA-Z0-9\s:_@$#=/+,\-.]{1,256}$")
+_METADATA_VALUE = re.compile(r"^[a-zA-Z0-9\s:_@$#=/+,\-.]{0,256}$")
 
 IMAGE_FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "gif": "gif", "webp": "webp"}
 _DATA_URL = re.compile(r"^data:image/([a-z]+);base64,(.*)$", re.DOTALL)
@@ -29,8 +44,11 @@ Block = dict[str, Any]
 Turn = dict[str, Any]
 
 
-def converse_params(request: ChatRequest, model_id: str) -> dict[str, Any]:
-    """The ``converse_stream`` keyword arguments for ``request`` aimed at ``model_id``."""
+def converse_params(request: ChatRequest, model_id: str, structured: str = "auto") -> dict[str, Any]:
+    """The ``converse_stream`` keyword arguments for ``request`` aimed at ``model_id``.
+
+    ``structured`` is the backend's ``structured_output`` setting.
+    """
     refuse_unsupported(request)
     system, turns = conversation(request.messages)
     params: dict[str, Any] = {"modelId": model_id, "messages": turns}
@@ -39,9 +57,17 @@ def converse_params(request: ChatRequest, model_id: str) -> dict[str, Any]:
     inference = inference_config(request)
     if inference:
         params["inferenceConfig"] = inference
-    tools = tool_config(request)
+    forced = structured_tool(request, structured, model_id)
+    tools = tool_config(request, forced)
     if tools:
         params["toolConfig"] = tools
+    if request.structured_output is not None and forced is None:
+        params["outputConfig"] = output_config(request)
+    if tools and request.parallel_tool_calls is False and is_anthropic(model_id):
+        params["additionalModelRequestFields"] = anthropic_tool_choice(tools.get("toolChoice"))
+    metadata = request_metadata(request)
+    if metadata:
+        params["requestMetadata"] = metadata
     return params
 
 
@@ -50,8 +76,13 @@ def refuse_unsupported(request: ChatRequest) -> None:
     for name in UNSUPPORTED:
         if getattr(request, name) is not None:
             raise _unsupported(request, name)
-    if request.parallel_tool_calls is False:
-        raise _unsupported(request, "parallel_tool_calls", "false ")
+    refuse_logit_bias(request, "Bedrock")
+
+
+def request_metadata(request: ChatRequest) -> dict[str, str]:
+    """``metadata`` as ``requestMetadata``, which labels Bedrock's invocation logs, where its syntax allows."""
+    pairs = (request.metadata or {}).items()
+    return {key: value for key, value in pairs if _METADATA_KEY.match(key) and _METADATA_VALUE.match(value)}
 
 
 def _unsupported(request: ChatRequest, name: str, value: str = "") -> Untranslatable:
@@ -177,14 +208,22 @@ def inference_config(request: ChatRequest) -> dict[str, Any]:
     return config
 
 
-def tool_config(request: ChatRequest) -> dict[str, Any] | None:
-    """``tools`` and ``tool_choice`` as a ``toolConfig``."""
-    if not request.tools:
-        if request.tool_choice is not None:
+def tool_config(request: ChatRequest, forced: str | None = None) -> dict[str, Any] | None:
+    """``tools`` and ``tool_choice`` as a ``toolConfig``, plus the ``forced`` structured-output tool if any.
+
+    With client tools beside the forced one the model may still call them,
+    but must call *a* tool, so that its final answer comes through the forced one.
+    """
+    tools = request.tool_list
+    choice = request.tool_choice_value
+    if not tools and forced is None:
+        if choice is not None:
             raise Untranslatable("tool_choice: needs tools", param="tool_choice")
         return None
+    if choice == "none" and forced is None and not _has_tool_turns(request.messages):
+        return None  # with no tools offered the model cannot call one, which is all "none" asks
     specs = []
-    for tool in request.tools:
+    for tool in tools or []:
         function = tool.function
         spec: dict[str, Any] = {"name": function.name}
         if function.description:
@@ -192,13 +231,24 @@ def tool_config(request: ChatRequest) -> dict[str, Any] | None:
         spec["inputSchema"] = {"json": function.parameters or {"type": "object", "properties": {}}}
         specs.append({"toolSpec": spec})
     config: dict[str, Any] = {"tools": specs}
-    if request.tool_choice is not None:
-        config["toolChoice"] = tool_choice(request.tool_choice)
+    if choice is not None:
+        config["toolChoice"] = tool_choice(choice)
+    if forced is not None:
+        specs.append(structured_tool_spec(request))
+        if not tools:
+            config["toolChoice"] = {"tool": {"name": STRUCTURED_TOOL}}
+        elif "tool" not in config.get("toolChoice", {}):
+            config["toolChoice"] = {"any": {}}
     return config
 
 
+def _has_tool_turns(messages: list[ChatMessage]) -> bool:
+    """Tool calls or results in the history, which Converse accepts only beside a ``toolConfig``."""
+    return any(message.tool_calls or message.role == "tool" for message in messages)
+
+
 def tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:
-    """OpenAI's ``tool_choice`` in Converse terms; ``none`` has no equivalent."""
+    """OpenAI's ``tool_choice`` in Converse terms; ``none`` has no equivalent once tools are in the history."""
     if choice == "auto":
         return {"auto": {}}
     if choice == "required":
@@ -208,6 +258,6 @@ def tool_choice(choice: str | dict[str, Any]) -> dict[str, Any]:
         if isinstance(name, str) and name:
             return {"tool": {"name": name}}
     if choice == "none":
-        message = "tool_choice: 'none' is not supported by Bedrock; leave out tools instead"
+        message = "tool_choice: 'none' is not supported by Bedrock once the conversation holds tool calls"
         raise Untranslatable(message, param="tool_choice")
     raise Untranslatable("tool_choice: must be 'auto', 'required' or a function", param="tool_choice")

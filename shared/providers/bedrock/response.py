@@ -6,6 +6,10 @@ tool calls on their own and repeats nothing. :class:`ConverseTranslator`
 keeps that mapping for one response. The stop reason arrives in
 ``messageStop`` and the usage after it in ``metadata``, so the finish is held
 until the upstream ends: ``Finish`` is always the last event.
+
+When structured output took the forced-tool path (:mod:`.structured`), that
+tool's input is the answer: its deltas become text, and a turn that called
+only that tool finishes ``stop``, as the same request does on OpenAI.
 """
 
 from __future__ import annotations
@@ -57,11 +61,13 @@ def usage(body: Any) -> Usage | None:
 class ConverseTranslator:
     """Turns one response's events into canonical events, in order."""
 
-    __slots__ = ("_finish", "_tools")
+    __slots__ = ("_answer_blocks", "_answer_tool", "_finish", "_tools")
 
-    def __init__(self) -> None:
+    def __init__(self, answer_tool: str | None = None) -> None:
         self._tools: dict[int, int] = {}
         self._finish: str | None = None
+        self._answer_tool = answer_tool
+        self._answer_blocks: set[int] = set()
 
     def message_events(self, message: Message) -> list[StreamEvent]:
         """The canonical events of one decoded message; exception messages raise the matching relay error."""
@@ -81,6 +87,8 @@ class ConverseTranslator:
             return self._start(body)
         if kind == "messageStop":
             self._finish = finish_reason(body.get("stopReason"))
+            if self._finish == "tool_calls" and self._answer_blocks and not self._tools:
+                self._finish = "stop"  # only the structured-output tool was called: the answer is text
         elif kind == "metadata":
             found = usage(body.get("usage"))
             return [found] if found else _NOTHING
@@ -101,7 +109,10 @@ class ConverseTranslator:
         tool_use = delta.get("toolUse")
         if tool_use is not None:
             arguments = tool_use.get("input") or ""
-            index = self._tool_index(body.get("contentBlockIndex", 0))
+            block = body.get("contentBlockIndex", 0)
+            if block in self._answer_blocks:
+                return [TextDelta(arguments)] if arguments else _NOTHING
+            index = self._tool_index(block)
             return [ToolCallDelta(index=index, arguments=arguments)] if arguments else _NOTHING
         reasoning = delta.get("reasoningContent")
         if reasoning and reasoning.get("text"):
@@ -113,7 +124,11 @@ class ConverseTranslator:
         tool_use = (body.get("start") or {}).get("toolUse")
         if tool_use is None:
             return _NOTHING
-        index = self._tool_index(body.get("contentBlockIndex", 0))
+        block = body.get("contentBlockIndex", 0)
+        if self._answer_tool is not None and tool_use.get("name") == self._answer_tool:
+            self._answer_blocks.add(block)
+            return _NOTHING
+        index = self._tool_index(block)
         return [ToolCallDelta(index=index, id=tool_use.get("toolUseId"), name=tool_use.get("name"))]
 
     def _tool_index(self, block: int) -> int:

@@ -50,6 +50,15 @@ class BedrockSettings(BackendSettings):
         description="Concurrent streams (HTTP connections) this backend may hold open; more wait for a slot.",
     )
 
+    structured_output: Literal["auto", "native", "tool"] = Field(
+        default="auto",
+        description=(
+            "How response_format json_schema reaches the model: 'native' is Converse's outputConfig.textFormat "
+            "(only some models take it), 'tool' a forced tool whose input is the answer (any model with tool use), "
+            "'auto' native for the Claude 4.5 and later models, tool otherwise."
+        ),
+    )
+
     @model_validator(mode="after")
     def _key_pair_together(self) -> BedrockSettings:
         if bool(self.access_key_id_setting) != bool(self.secret_access_key_setting):

@@ -22,6 +22,7 @@ from typing import Any
 
 from ...chat_request import ChatMessage, ChatRequest, ContentPart
 from ...errors import INVALID_REQUEST, UNSUPPORTED_CONTENT, Untranslatable
+from ..unsupported import refuse_logit_bias
 
 Part = dict[str, Any]
 Content = dict[str, Any]
@@ -35,14 +36,17 @@ FUNCTION_CALLING_MODES = {"auto": "AUTO", "none": "NONE", "required": "ANY"}
 
 def gemini_request(request: ChatRequest) -> dict[str, Any]:
     """The whole request body for ``streamGenerateContent``."""
+    refuse_logit_bias(request, "Vertex AI")
     body: dict[str, Any] = {"contents": contents(request.messages)}
     system = system_instruction(request.messages)
     if system is not None:
         body["systemInstruction"] = system
-    if request.tools:
-        body["tools"] = [{"functionDeclarations": [function_declaration(tool.function) for tool in request.tools]}]
-    if request.tool_choice is not None:
-        body["toolConfig"] = {"functionCallingConfig": function_calling_config(request.tool_choice)}
+    tools = request.tool_list
+    if tools:
+        body["tools"] = [{"functionDeclarations": [function_declaration(tool.function) for tool in tools]}]
+    choice = request.tool_choice_value
+    if choice is not None:
+        body["toolConfig"] = {"functionCallingConfig": function_calling_config(choice)}
     config = generation_config(request)
     if config:
         body["generationConfig"] = config
@@ -165,12 +169,16 @@ def _arguments(arguments: str, index: int) -> dict[str, Any]:
 
 
 def function_declaration(function: Any) -> dict[str, Any]:
-    """An OpenAI function definition as a Gemini ``FunctionDeclaration``."""
+    """An OpenAI function definition as a Gemini ``FunctionDeclaration``.
+
+    The parameters go as ``parametersJsonSchema``, which takes JSON Schema as
+    written (``$defs``/``$ref``, ``anyOf``), not the OpenAPI subset of ``parameters``.
+    """
     declaration: dict[str, Any] = {"name": function.name}
     if function.description:
         declaration["description"] = function.description
     if function.parameters:
-        declaration["parameters"] = function.parameters
+        declaration["parametersJsonSchema"] = function.parameters
     return declaration
 
 
@@ -211,6 +219,12 @@ def generation_config(request: ChatRequest) -> dict[str, Any]:
 
 
 def _response_format(response_format: dict[str, Any] | None) -> dict[str, Any]:
+    """JSON output: ``responseMimeType``, plus the schema as ``responseJsonSchema``.
+
+    ``responseJsonSchema`` takes JSON Schema as pydantic and zod write it
+    (``$ref``/``$defs``, ``anyOf``, ``additionalProperties``), where the older
+    ``responseSchema`` takes only an OpenAPI subset and would refuse them.
+    """
     kind = (response_format or {}).get("type")
     if kind in (None, "text"):
         return {}
@@ -220,6 +234,6 @@ def _response_format(response_format: dict[str, Any] | None) -> dict[str, Any]:
         schema = ((response_format or {}).get("json_schema") or {}).get("schema")
         config: dict[str, Any] = {"responseMimeType": "application/json"}
         if isinstance(schema, dict):
-            config["responseSchema"] = schema
+            config["responseJsonSchema"] = schema
         return config
     raise Untranslatable(f"response_format: unsupported type {kind!r}", code=INVALID_REQUEST)

@@ -20,9 +20,28 @@ from ..contract import UpstreamStream
 from ..openai_client import openai_client
 from ..openai_compatible import chat_params, opened_stream
 from ..openai_errors import upstream_error
+from ..unsupported import refuse_logit_bias
 from .google_errors import GOOGLE_ERRORS, error_fields, retry_delay
 from .settings import VertexSettings
 from .tokens import TokenRejected
+
+# What Vertex's OpenAI-compatible endpoint documents for Gemini; it ignores anything else without a word,
+# so the rest is never sent (user, store, metadata, service_tier... change nothing there).
+VERTEX_PARAMETERS = (
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "reasoning_effort",
+    "modalities",
+)
 
 # Never sent: every request sets its own Authorization header.
 UNUSED_API_KEY = "unused-the-bearer-token-is-set-per-request"
@@ -37,7 +56,8 @@ class OpenAICompatibleApi:
 
     def prepare(self, request: ChatRequest) -> dict[str, Any]:
         """The SDK's ``create`` arguments, built once and reused by a retry."""
-        return chat_params(request, self._settings.openai_model)
+        refuse_logit_bias(request, "Vertex AI")
+        return chat_params(request, self._settings.openai_model, VERTEX_PARAMETERS)
 
     async def send(self, params: dict[str, Any], token: str) -> UpstreamStream:
         """Open the stream with ``token``; a 401 raises ``TokenRejected``."""

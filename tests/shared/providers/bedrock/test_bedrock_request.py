@@ -205,16 +205,26 @@ def test_tool_config(fields: dict[str, Any], config: dict[str, Any] | None) -> N
         assert tool_config["toolChoice"] == config
 
 
+TOOL_TURNS = [
+    {"role": "user", "content": "hi"},
+    {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "c1", "function": {"name": "now", "arguments": "{}"}}],
+    },
+    {"role": "tool", "tool_call_id": "c1", "content": "noon"},
+]
+
+
 @pytest.mark.parametrize(
     ("messages", "fields", "param", "message"),
     [
         ([user("hi")], {"presence_penalty": 0.1}, "presence_penalty", "not supported"),
         ([user("hi")], {"frequency_penalty": 0.1}, "frequency_penalty", "not supported"),
         ([user("hi")], {"seed": 1}, "seed", "not supported"),
-        ([user("hi")], {"response_format": {"type": "json_object"}}, "response_format", "not supported"),
+        ([user("hi")], {"logit_bias": {"50256": -100}}, "logit_bias", "cannot bias tokens"),
         ([user("hi")], {"reasoning_effort": "high"}, "reasoning_effort", "not supported"),
-        ([user("hi")], {"parallel_tool_calls": False}, "parallel_tool_calls", "false is not supported"),
-        ([user("hi")], {"tools": [BARE], "tool_choice": "none"}, "tool_choice", "'none' is not supported"),
+        (TOOL_TURNS, {"tools": [BARE], "tool_choice": "none"}, "tool_choice", "'none' is not supported"),
         ([user("hi")], {"tool_choice": "auto"}, "tool_choice", "needs tools"),
         ([user("hi")], {"tools": [BARE], "tool_choice": {"type": "function"}}, "tool_choice", "must be"),
         ([{"role": "system", "content": "only"}], {}, "messages", "at least one user message"),
@@ -273,3 +283,8 @@ def test_refusals_name_the_parameter(
     assert caught.value.param == param
     assert caught.value.status == 400
     assert message in caught.value.message
+
+
+def test_tool_choice_none_without_tool_history_offers_no_tools() -> None:
+    """Nothing to call means nothing called, which is what ``none`` asks; Converse has no such mode."""
+    assert "toolConfig" not in params([user("hi")], tools=[BARE], tool_choice="none")

@@ -214,3 +214,31 @@ def test_stream_exceptions(exception: str, error_type: type[UpstreamError], code
 
 def test_client_message_is_bounded() -> None:
     assert len(client_message("x" * 10_000)) == 500
+
+
+def test_the_structured_output_tool_is_answered_as_text() -> None:
+    """Its input deltas are the answer's text; a turn that called only it finishes ``stop``."""
+    translator = ConverseTranslator(answer_tool="structured_output")
+    events = [
+        tool_start(0, "t1", "structured_output"),
+        delta(0, toolUse={"input": '{"a":'}),
+        delta(0, toolUse={"input": " 1}"}),
+        ("messageStop", {"stopReason": "tool_use"}),
+    ]
+    out = [event for kind, body in events for event in translator.feed(kind, body)]
+    assert [*out, translator.end()] == [TextDelta('{"a":'), TextDelta(" 1}"), Finish("stop")]
+
+
+def test_other_tools_beside_the_structured_output_tool_stay_tool_calls() -> None:
+    translator = ConverseTranslator(answer_tool="structured_output")
+    events = [
+        tool_start(0, "t1", "weather"),
+        delta(0, toolUse={"input": "{}"}),
+        ("messageStop", {"stopReason": "tool_use"}),
+    ]
+    out = [event for kind, body in events for event in translator.feed(kind, body)]
+    assert [*out, translator.end()] == [
+        ToolCallDelta(index=0, id="t1", name="weather"),
+        ToolCallDelta(index=0, arguments="{}"),
+        Finish("tool_calls"),
+    ]

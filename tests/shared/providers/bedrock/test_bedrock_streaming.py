@@ -200,9 +200,8 @@ def test_arn_model_id_is_sent_exactly_as_signed(bedrock_emulator: BedrockEmulato
         ("presence_penalty", 0.5),
         ("frequency_penalty", 0.5),
         ("seed", 7),
-        ("response_format", {"type": "json_object"}),
         ("reasoning_effort", "low"),
-        ("parallel_tool_calls", False),
+        ("logit_bias", {"50256": -100}),
     ],
 )
 def test_unsupported_parameters_are_400_before_any_upstream_call(

@@ -175,7 +175,7 @@ def test_turns_without_parts_are_left_out() -> None:
         ({"response_format": {"type": "json_object"}}, {"responseMimeType": "application/json"}),
         (
             {"response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": {"type": "object"}}}},
-            {"responseMimeType": "application/json", "responseSchema": {"type": "object"}},
+            {"responseMimeType": "application/json", "responseJsonSchema": {"type": "object"}},
         ),
         ({"reasoning_effort": "low"}, {"thinkingConfig": {"thinkingBudget": 1024, "includeThoughts": True}}),
         ({"reasoning_effort": "high"}, {"thinkingConfig": {"thinkingBudget": 24576, "includeThoughts": True}}),
@@ -200,7 +200,7 @@ def test_tools_and_tool_choice(tool_choice: Any, calling: dict[str, Any]) -> Non
     tools = [{"type": "function", "function": {"name": "f", "description": "Weather.", "parameters": parameters}}]
     body = gemini_request(chat(tools=tools, tool_choice=tool_choice))
     assert body["tools"] == [
-        {"functionDeclarations": [{"name": "f", "description": "Weather.", "parameters": parameters}]}
+        {"functionDeclarations": [{"name": "f", "description": "Weather.", "parametersJsonSchema": parameters}]}
     ]
     assert body["toolConfig"] == {"functionCallingConfig": calling}
 
