@@ -65,6 +65,10 @@ def test_a_schema_method_invoked_returns_a_valid_object(chat: ChatOpenAI, method
     Trip.model_validate(trip.model_dump())
 
 
+# langchain-openai's json_schema stream dumps the SDK's ParsedChatCompletion, whose `parsed` field is
+# typed None, and pydantic warns about the user's model found there (langchain-ai/langchain#35538); the
+# warning is the client library's own, raised against OpenAI too, so only that one is let through.
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
 @pytest.mark.parametrize("method", ["json_schema", "function_calling"])
 def test_a_schema_method_streamed_returns_a_valid_object(chat: ChatOpenAI, method: SchemaMethod) -> None:
     chunks = list(chat.with_structured_output(Trip, method=method).stream(TRIP_PROMPT))
