@@ -14,9 +14,12 @@ The relay keeps no state. ``previous_response_id``, ``conversation``,
 with a 400 telling the client to send the whole input. An absent ``store`` is
 taken as false (OpenAI's server default is true, but nothing is kept here).
 Reasoning items in the input are accepted and dropped: providers cannot take
-them back yet. ``metadata``, ``include``, ``service_tier``,
-``prompt_cache_key``, ``safety_identifier`` and ``text.verbosity`` are
-accepted and not forwarded.
+them back yet. ``metadata``, ``service_tier``, ``prompt_cache_key``,
+``safety_identifier``, ``text.verbosity`` and
+``stream_options.include_obfuscation`` become their chat namesakes, so each
+provider forwards, maps or drops them exactly as on the chat route (README,
+the parameter table); ``include`` and ``reasoning.summary`` are accepted and
+not forwarded.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .chat_request import ChatRequest, TokenCount, validation_error_to_invalid_request
 from .errors import InvalidRequest
 from .json_body import load_object
+from .request_fields import Metadata
 from .responses_items import translate_input
 
 STATELESS = "the relay keeps no state between requests; send the whole conversation in input instead"
@@ -110,10 +114,10 @@ class ResponsesRequest(_Strict):
     user: str | None = None
     stream: bool = False
     stream_options: ResponsesStreamOptions | None = None
-    metadata: dict[str, str] | None = None
+    metadata: Metadata | None = None
     include: list[str] | None = None
     truncation: Literal["disabled"] | None = None
-    service_tier: str | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority"] | None = None
     prompt_cache_key: str | None = None
     safety_identifier: str | None = None
     store: bool | None = None
@@ -153,6 +157,12 @@ class ResponsesRequest(_Strict):
             "tools": [tool.chat_tool() for tool in self.tools] if self.tools else None,
             "tool_choice": self._chat_tool_choice(),
             "response_format": self.text.format.response_format() if self.text and self.text.format else None,
+            "verbosity": self.text.verbosity if self.text else None,
+            "metadata": self.metadata,
+            "service_tier": self.service_tier,
+            "prompt_cache_key": self.prompt_cache_key,
+            "safety_identifier": self.safety_identifier,
+            "stream_options": self.stream_options.model_dump(exclude_none=True) if self.stream_options else None,
         }
         return {name: value for name, value in document.items() if value is not None}
 

@@ -114,7 +114,8 @@ def test_plain_text_asks_for_nothing_and_json_object_passes(text_format: dict[st
     assert chat_of(input="x", text={"format": text_format}).response_format == expected
 
 
-def test_harmless_fields_are_accepted_and_not_forwarded() -> None:
+def test_harmless_fields_become_their_chat_namesakes_or_stay_behind() -> None:
+    """Chat namesakes follow the chat route's per-provider parameter policy; the rest is Responses-only."""
     chat = chat_of(
         input="x",
         metadata={"k": "v"},
@@ -127,8 +128,21 @@ def test_harmless_fields_are_accepted_and_not_forwarded() -> None:
         background=False,
         stream_options={"include_obfuscation": False},
         text={"verbosity": "low"},
+        reasoning={"summary": "auto"},
     )
-    assert chat.sampling_parameters() == {}
+    sent = chat.model_dump(exclude_none=True, exclude={"model", "messages", "stream"})
+    assert sent == {
+        "metadata": {"k": "v"},
+        "service_tier": "auto",
+        "prompt_cache_key": "p",
+        "safety_identifier": "s",
+        "verbosity": "low",
+        "stream_options": {"include_usage": False, "include_obfuscation": False},
+    }
+
+
+def test_metadata_is_held_to_openais_limits() -> None:
+    assert refusal({"input": "x", "metadata": {f"k{n}": "v" for n in range(17)}}).param == "metadata"
 
 
 def test_the_echo_repeats_the_request_in_responses_shape() -> None:

@@ -10,6 +10,8 @@ import httpx
 import openai
 import pytest
 
+from devtools.emulators.azure_openai import AzureOpenAIEmulator
+from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
 from devtools.threaded_server import ThreadedServer
 from tests.builders import AUTH_HEADERS, RELAY_TEST_KEY
@@ -239,3 +241,16 @@ def test_reasoning_streams_as_a_reasoning_item_that_can_be_sent_back(sdk: openai
     history: list[Any] = [{"role": "user", "content": "why?"}, *final.output]
     history.append({"role": "user", "content": inline_prompt(text="again")})
     assert sdk.responses.create(model=alias, input=history).output_text == "again"
+
+
+def test_harmless_fields_follow_the_chat_parameter_policy(
+    sdk: openai.OpenAI, azure: AzureOpenAIEmulator, bedrock: BedrockEmulator
+) -> None:
+    """``metadata`` and friends reach each provider as on the chat route: Azure as sent, Bedrock mapped."""
+    fields: dict[str, Any] = {"metadata": {"team": "search"}, "safety_identifier": "u-1", "prompt_cache_key": "c-1"}
+    for alias in ("azure", "bedrock"):
+        sdk.responses.create(model=alias, input="hi", **fields, text={"verbosity": "low"})
+    (sent_to_azure,) = [record.body for record in azure.recorder.records]
+    assert {name: sent_to_azure[name] for name in fields} == fields and sent_to_azure["verbosity"] == "low"
+    (sent_to_bedrock,) = [record.body for record in bedrock.recorder.records]
+    assert sent_to_bedrock["requestMetadata"] == fields["metadata"]
