@@ -13,19 +13,17 @@ have no place in that shape and are left out.
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import RelayError, UpstreamError
+from ..errors import RelayError
 from ..events import Finish, Heartbeat, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from .collected import fold
 from .sse import HEARTBEAT, data_frame, dumps, json_string, raw_data_frame
 from .terminal import terminated
-
-logger = logging.getLogger(__name__)
 
 DONE = raw_data_frame("[DONE]")
 
@@ -177,19 +175,8 @@ async def collect_completion(
     client gets an HTTP error status instead of a half answer.
     """
     builder = _CompletionBuilder()
-    try:
-        async for event in events:
-            if isinstance(event, StreamError):
-                raise UpstreamError(
-                    event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after
-                )
-            builder.add(event)
-        return builder.legacy_document(model) if legacy_functions else builder.document(model)
-    except RelayError:
-        raise
-    except Exception as exc:
-        logger.exception("the relay failed while collecting a completion")
-        raise RelayError("the relay failed while building the completion; please retry", code="internal_error") from exc
+    await fold(events, builder.add, "completion")
+    return builder.legacy_document(model) if legacy_functions else builder.document(model)
 
 
 @dataclass

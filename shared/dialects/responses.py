@@ -16,19 +16,16 @@ reasoning deltas a ``reasoning`` item (``reasoning_text``), each tool call a
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import RelayError, UpstreamError
 from ..events import Finish, Heartbeat, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from .collected import fold
 from .sse import HEARTBEAT, named_frame
 from .terminal import terminated
-
-logger = logging.getLogger(__name__)
 
 Emitted = list[dict[str, Any]]
 # Why a response stopped short, by the canonical finish reason; any other reason is a completed response.
@@ -249,16 +246,5 @@ def encode_stream(events: AsyncIterator[StreamEvent], builder: ResponseBuilder) 
 
 async def collect_response(events: AsyncIterator[StreamEvent], builder: ResponseBuilder) -> dict[str, Any]:
     """The final ``response`` object; a failed stream raises the relay error, for an HTTP error status."""
-    try:
-        async for event in events:
-            if isinstance(event, StreamError):
-                raise UpstreamError(
-                    event.message, code=event.code, retryable=event.retryable, retry_after=event.retry_after
-                )
-            builder.add(event)
-        return builder.document()
-    except RelayError:
-        raise
-    except Exception as exc:
-        logger.exception("the relay failed while collecting a response")
-        raise RelayError("the relay failed while building the response; please retry", code="internal_error") from exc
+    await fold(events, builder.add, "response")
+    return builder.document()
