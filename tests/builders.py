@@ -196,3 +196,11 @@ def every_provider_config(azure_url: str, bedrock_url: str, vertex_url: str) -> 
             "vertex-native": ["vertex-gemini"],
         },
     }
+
+
+def only_upstream_body(emulator: Any) -> dict[str, Any]:
+    """The body of the one request ``emulator`` received since its reset."""
+    records = emulator.recorder.records
+    assert len(records) == 1, f"the upstream got {len(records)} requests, not one"
+    body: dict[str, Any] = records[0].body
+    return body

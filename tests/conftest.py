@@ -178,3 +178,18 @@ def every_provider_relay_url(
     environ = {"AZURE_TEST_KEY": AZURE_TEST_KEY, **BEDROCK_ENV, **vertex_key_file(urls[2])}
     with serve_relay(every_provider_config(*urls), environ) as url:
         yield url
+
+
+@pytest.fixture
+def every_provider_sdk(every_provider_relay_url: str) -> Iterator[openai.OpenAI]:
+    """The openai SDK on the every-provider relay, with the test key and no retries."""
+    with openai.OpenAI(base_url=f"{every_provider_relay_url}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def alias_emulators(
+    azure: AzureOpenAIEmulator, bedrock: BedrockEmulator, vertex: VertexEmulator
+) -> dict[str, AzureOpenAIEmulator | BedrockEmulator | VertexEmulator]:
+    """The emulator each alias of the every-provider relay reaches, reset for the test."""
+    return {"azure": azure, "bedrock": bedrock, "vertex": vertex, "vertex-native": vertex}

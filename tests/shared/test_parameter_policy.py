@@ -9,18 +9,15 @@ real openai SDK over HTTP, and against what each emulator received.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pytest
 
-from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from devtools.emulators.bedrock import BedrockEmulator
-from devtools.emulators.vertex import VertexEmulator
 from shared.chat_request import parse_chat_request
 from shared.errors import InvalidRequest
 from shared.policy.enforce import CLIENT_PARAMETERS, Policy, enforce
+from tests.builders import only_upstream_body
 
 ALIASES = ["azure", "bedrock", "vertex", "vertex-native"]
 ACCEPTED: dict[str, Any] = {
@@ -44,39 +41,23 @@ WEATHER = {
 }
 
 
-@pytest.fixture
-def sdk(every_provider_relay_url: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{every_provider_relay_url}/api/v1", api_key="relay-client-key", max_retries=0) as c:
-        yield c
-
-
-@pytest.fixture
-def emulators(azure: AzureOpenAIEmulator, bedrock: BedrockEmulator, vertex: VertexEmulator) -> dict[str, Any]:
-    return {"azure": azure, "bedrock": bedrock, "vertex": vertex, "vertex-native": vertex}
-
-
-def sent(emulators: dict[str, Any], alias: str) -> dict[str, Any]:
-    records = emulators[alias].recorder.records
-    assert len(records) == 1
-    body: dict[str, Any] = records[0].body
-    return body
-
-
 @pytest.mark.parametrize("alias", ALIASES)
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
-def test_each_parameter_is_accepted(sdk: openai.OpenAI, emulators: dict[str, Any], alias: str, name: str) -> None:
-    completion = sdk.chat.completions.create(
+def test_each_parameter_is_accepted(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str, name: str
+) -> None:
+    completion = every_provider_sdk.chat.completions.create(
         model=alias, messages=[{"role": "user", "content": "hi"}], extra_body={name: ACCEPTED[name]}
     )
     assert completion.choices[0].message.content
-    assert sent(emulators, alias)
+    assert only_upstream_body(alias_emulators[alias])
 
 
 @pytest.mark.parametrize("alias", ALIASES)
 def test_all_at_once_with_include_obfuscation_streaming(
-    sdk: openai.OpenAI, emulators: dict[str, Any], alias: str
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str
 ) -> None:
-    stream = sdk.chat.completions.create(
+    stream = every_provider_sdk.chat.completions.create(
         model=alias,
         messages=[{"role": "user", "content": "hi"}],
         stream=True,
@@ -86,7 +67,7 @@ def test_all_at_once_with_include_obfuscation_streaming(
     chunks = list(stream)
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith("Hello")
     assert chunks[-1].usage is not None
-    body = sent(emulators, alias)
+    body = only_upstream_body(alias_emulators[alias])
     if alias == "azure":
         forwarded = {"store", "metadata", "service_tier", "prompt_cache_key", "safety_identifier", "verbosity", "user"}
         assert {name: body[name] for name in forwarded} == {name: ACCEPTED[name] for name in forwarded}
@@ -123,10 +104,12 @@ def test_all_at_once_with_include_obfuscation_streaming(
     ],
 )
 def test_refusals_are_400s_naming_the_parameter(
-    sdk: openai.OpenAI, alias: str, fields: dict[str, Any], param: str
+    every_provider_sdk: openai.OpenAI, alias: str, fields: dict[str, Any], param: str
 ) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        sdk.chat.completions.create(model=alias, messages=[{"role": "user", "content": "hi"}], extra_body=fields)
+        every_provider_sdk.chat.completions.create(
+            model=alias, messages=[{"role": "user", "content": "hi"}], extra_body=fields
+        )
     assert caught.value.body["param"] == param  # type: ignore[index]
     assert param.split(".")[0] in caught.value.body["message"]  # type: ignore[index]
 
@@ -135,25 +118,27 @@ def test_refusals_are_400s_naming_the_parameter(
     ("alias", "refused"), [("azure", False), ("bedrock", True), ("vertex", True), ("vertex-native", True)]
 )
 def test_logit_bias_is_forwarded_to_openai_models_and_refused_elsewhere(
-    sdk: openai.OpenAI, emulators: dict[str, Any], alias: str, refused: bool
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str, refused: bool
 ) -> None:
     call = {"model": alias, "messages": [{"role": "user", "content": "hi"}], "logit_bias": {"50256": -100}}
     if not refused:
-        sdk.chat.completions.create(**call)
-        assert sent(emulators, alias)["logit_bias"] == {"50256": -100}
+        every_provider_sdk.chat.completions.create(**call)
+        assert only_upstream_body(alias_emulators[alias])["logit_bias"] == {"50256": -100}
         return
     with pytest.raises(openai.BadRequestError, match="cannot bias tokens") as caught:
-        sdk.chat.completions.create(**call)
+        every_provider_sdk.chat.completions.create(**call)
     assert caught.value.body["param"] == "logit_bias"  # type: ignore[index]
-    assert not emulators[alias].recorder.records
-    sdk.chat.completions.create(**{**call, "logit_bias": {}})  # empty changes nothing: accepted
+    assert not alias_emulators[alias].recorder.records
+    every_provider_sdk.chat.completions.create(**{**call, "logit_bias": {}})  # empty changes nothing: accepted
 
 
 @pytest.mark.parametrize("alias", ALIASES)
-def test_legacy_functions_round_trip(sdk: openai.OpenAI, emulators: dict[str, Any], alias: str) -> None:
+def test_legacy_functions_round_trip(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str
+) -> None:
     """A legacy client reads message.function_call, then answers with an assistant function_call and a function turn."""
     messages: list[Any] = [{"role": "user", "content": "Weather in Oslo?"}]
-    completion = sdk.chat.completions.create(
+    completion = every_provider_sdk.chat.completions.create(
         model=alias, messages=messages, functions=[WEATHER], function_call={"name": "weather"}
     )
     choice = completion.choices[0]
@@ -162,21 +147,24 @@ def test_legacy_functions_round_trip(sdk: openai.OpenAI, emulators: dict[str, An
     call = choice.message.function_call
     assert call is not None and call.name == "weather"
     assert set(json.loads(call.arguments)) == {"city"}
-    body = sent(emulators, alias)
+    body = only_upstream_body(alias_emulators[alias])
     assert "functions" not in body and "function_call" not in body  # providers are sent tools
-    emulators[alias].recorder.clear()
+    alias_emulators[alias].recorder.clear()
     messages += [
         {"role": "assistant", "content": None, "function_call": {"name": "weather", "arguments": call.arguments}},
         {"role": "function", "name": "weather", "content": '{"temperature": 21}'},
     ]
-    answer = sdk.chat.completions.create(model=alias, messages=messages, functions=[WEATHER])
+    answer = every_provider_sdk.chat.completions.create(model=alias, messages=messages, functions=[WEATHER])
     assert answer.choices[0].message.content and answer.choices[0].finish_reason == "stop"
-    assert "21" in json.dumps(sent(emulators, alias))  # the result reached the provider as a tool result
+    # The function's result reached the provider, as a tool result.
+    assert "21" in json.dumps(only_upstream_body(alias_emulators[alias]))
 
 
 @pytest.mark.parametrize("alias", ALIASES)
-def test_legacy_functions_streamed(sdk: openai.OpenAI, alias: str, emulators: dict[str, Any]) -> None:
-    stream = sdk.chat.completions.create(
+def test_legacy_functions_streamed(
+    every_provider_sdk: openai.OpenAI, alias: str, alias_emulators: dict[str, Any]
+) -> None:
+    stream = every_provider_sdk.chat.completions.create(
         model=alias,
         messages=[{"role": "user", "content": "Weather in Oslo?"}],
         functions=[WEATHER],
@@ -191,22 +179,26 @@ def test_legacy_functions_streamed(sdk: openai.OpenAI, alias: str, emulators: di
     assert chunks[-1].choices[0].finish_reason == "function_call"
 
 
-def test_parallel_tool_calls_reach_azure_with_tools(sdk: openai.OpenAI, emulators: dict[str, Any]) -> None:
-    sdk.chat.completions.create(
+def test_parallel_tool_calls_reach_azure_with_tools(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any]
+) -> None:
+    every_provider_sdk.chat.completions.create(
         model="azure",
         messages=[{"role": "user", "content": "hi"}],
         tools=[{"type": "function", "function": WEATHER}],  # type: ignore[list-item]
         parallel_tool_calls=False,
     )
-    assert sent(emulators, "azure")["parallel_tool_calls"] is False
+    assert only_upstream_body(alias_emulators["azure"])["parallel_tool_calls"] is False
 
 
-def test_functions_without_function_call_let_the_model_answer(sdk: openai.OpenAI, emulators: dict[str, Any]) -> None:
-    completion = sdk.chat.completions.create(
+def test_functions_without_function_call_let_the_model_answer(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any]
+) -> None:
+    completion = every_provider_sdk.chat.completions.create(
         model="bedrock", messages=[{"role": "user", "content": "hi"}], functions=[WEATHER]
     )
     assert completion.choices[0].message.content and completion.choices[0].finish_reason == "stop"
-    assert sent(emulators, "bedrock")["toolConfig"]["tools"][0]["toolSpec"]["name"] == "weather"
+    assert only_upstream_body(alias_emulators["bedrock"])["toolConfig"]["tools"][0]["toolSpec"]["name"] == "weather"
 
 
 def chat(**fields: Any) -> Any:

@@ -10,16 +10,13 @@ structured-output shape, so each test also checks what the provider saw.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import openai
 import pytest
 from pydantic import BaseModel
 
-from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from devtools.emulators.bedrock import BedrockEmulator
-from devtools.emulators.vertex import VertexEmulator
+from tests.builders import only_upstream_body
 
 ALIASES = ["azure", "bedrock", "vertex", "vertex-native"]
 
@@ -36,28 +33,11 @@ class Person(BaseModel):
     addresses: list[Address]
 
 
-@pytest.fixture
-def sdk(every_provider_relay_url: str) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{every_provider_relay_url}/api/v1", api_key="relay-client-key", max_retries=0) as c:
-        yield c
-
-
-@pytest.fixture
-def emulators(azure: AzureOpenAIEmulator, bedrock: BedrockEmulator, vertex: VertexEmulator) -> dict[str, Any]:
-    """Each alias's emulator, reset for the test."""
-    return {"azure": azure, "bedrock": bedrock, "vertex": vertex, "vertex-native": vertex}
-
-
-def upstream_body(emulators: dict[str, Any], alias: str) -> dict[str, Any]:
-    records = emulators[alias].recorder.records
-    assert len(records) == 1
-    body: dict[str, Any] = records[0].body
-    return body
-
-
 @pytest.mark.parametrize("alias", ALIASES)
-def test_parse_returns_the_model(sdk: openai.OpenAI, emulators: dict[str, Any], alias: str) -> None:
-    completion = sdk.chat.completions.parse(
+def test_parse_returns_the_model(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str
+) -> None:
+    completion = every_provider_sdk.chat.completions.parse(
         model=alias, messages=[{"role": "user", "content": "Describe a person."}], response_format=Person
     )
     message = completion.choices[0].message
@@ -65,12 +45,14 @@ def test_parse_returns_the_model(sdk: openai.OpenAI, emulators: dict[str, Any], 
     assert message.parsed.addresses[0].city
     assert message.tool_calls in (None, [])
     assert completion.choices[0].finish_reason == "stop"
-    assert_schema_reached_provider(upstream_body(emulators, alias), alias)
+    assert_schema_reached_provider(only_upstream_body(alias_emulators[alias]), alias)
 
 
 @pytest.mark.parametrize("alias", ALIASES)
-def test_streamed_parse_returns_the_model(sdk: openai.OpenAI, emulators: dict[str, Any], alias: str) -> None:
-    with sdk.chat.completions.stream(
+def test_streamed_parse_returns_the_model(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str
+) -> None:
+    with every_provider_sdk.chat.completions.stream(
         model=alias, messages=[{"role": "user", "content": "Describe a person."}], response_format=Person
     ) as stream:
         for _ in stream:
@@ -78,7 +60,7 @@ def test_streamed_parse_returns_the_model(sdk: openai.OpenAI, emulators: dict[st
         completion = stream.get_final_completion()
     assert isinstance(completion.choices[0].message.parsed, Person)
     assert completion.choices[0].finish_reason == "stop"
-    assert_schema_reached_provider(upstream_body(emulators, alias), alias)
+    assert_schema_reached_provider(only_upstream_body(alias_emulators[alias]), alias)
 
 
 def assert_schema_reached_provider(body: dict[str, Any], alias: str) -> None:
@@ -98,15 +80,17 @@ def assert_schema_reached_provider(body: dict[str, Any], alias: str) -> None:
 
 @pytest.mark.parametrize("alias", ALIASES)
 @pytest.mark.parametrize("stream", [False, True])
-def test_json_object_answers_json(sdk: openai.OpenAI, alias: str, stream: bool, emulators: dict[str, Any]) -> None:
+def test_json_object_answers_json(
+    every_provider_sdk: openai.OpenAI, alias: str, stream: bool, alias_emulators: dict[str, Any]
+) -> None:
     messages: Any = [{"role": "user", "content": "Answer in JSON: name a colour."}]
     if stream:
-        chunks = sdk.chat.completions.create(
+        chunks = every_provider_sdk.chat.completions.create(
             model=alias, messages=messages, response_format={"type": "json_object"}, stream=True
         )
         text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
     else:
-        completion = sdk.chat.completions.create(
+        completion = every_provider_sdk.chat.completions.create(
             model=alias, messages=messages, response_format={"type": "json_object"}
         )
         text = completion.choices[0].message.content or ""
@@ -114,19 +98,19 @@ def test_json_object_answers_json(sdk: openai.OpenAI, alias: str, stream: bool, 
 
 
 @pytest.mark.parametrize("alias", ALIASES)
-def test_text_format_is_a_no_op(sdk: openai.OpenAI, alias: str, emulators: dict[str, Any]) -> None:
-    completion = sdk.chat.completions.create(
+def test_text_format_is_a_no_op(every_provider_sdk: openai.OpenAI, alias: str, alias_emulators: dict[str, Any]) -> None:
+    completion = every_provider_sdk.chat.completions.create(
         model=alias, messages=[{"role": "user", "content": "hi"}], response_format={"type": "text"}
     )
     assert completion.choices[0].message.content.startswith("Hello from the emulator")  # type: ignore[union-attr]
-    body = upstream_body(emulators, alias)
+    body = only_upstream_body(alias_emulators[alias])
     assert "outputConfig" not in body and "responseMimeType" not in body.get("generationConfig", {})
 
 
-def test_scripted_text_still_wins(sdk: openai.OpenAI, emulators: dict[str, Any]) -> None:
+def test_scripted_text_still_wins(every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any]) -> None:
     """An explicit scenario beats the generated instance, so a test can make a model break the schema."""
     prompt = '#emulate {"text": "{\\"name\\": 1}"}'
     with pytest.raises(Exception, match="validation error"):
-        sdk.chat.completions.parse(
+        every_provider_sdk.chat.completions.parse(
             model="azure", messages=[{"role": "user", "content": prompt}], response_format=Person
         )
