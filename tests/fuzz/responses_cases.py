@@ -26,6 +26,16 @@ STATEFUL = ("previous_response_id", "conversation")
 IMAGE_URLS = ["https://example.com/cat.png", "data:image/png;base64,iVBORw0KGgo=", "data:,", "ftp://x", "x"]
 
 
+def item_text() -> st.SearchStrategy[str]:
+    """An item's text: ordinary and non-empty mostly, so most conversations reach a provider, else odd."""
+    return st.one_of(st.text(min_size=1, max_size=24), st.text(min_size=1, max_size=24), odd_text())
+
+
+def call_id() -> st.SearchStrategy[str]:
+    """Mostly from a pool of two, so calls and their outputs pair up as in a real conversation."""
+    return st.one_of(st.sampled_from(["call_1", "call_2"]), st.sampled_from(["call_1", "call_2"]), odd_text(min_size=1))
+
+
 def _optional(required: dict[str, Any], **optional: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(required, optional=optional)
 
@@ -33,7 +43,7 @@ def _optional(required: dict[str, Any], **optional: st.SearchStrategy[Any]) -> s
 def _text_part() -> st.SearchStrategy[dict[str, Any]]:
     kind = st.sampled_from(["input_text", "output_text"])
     return _optional(
-        {"type": kind, "text": odd_text()}, annotations=st.lists(free_json(), max_size=2), parsed=free_json()
+        {"type": kind, "text": item_text()}, annotations=st.lists(free_json(), max_size=2), parsed=free_json()
     )
 
 
@@ -45,7 +55,7 @@ def _image_part() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _refusal_part() -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({"type": st.just("refusal"), "refusal": odd_text()})
+    return st.fixed_dictionaries({"type": st.just("refusal"), "refusal": item_text()})
 
 
 def parts() -> st.SearchStrategy[dict[str, Any]]:
@@ -54,7 +64,7 @@ def parts() -> st.SearchStrategy[dict[str, Any]]:
 
 def message() -> st.SearchStrategy[dict[str, Any]]:
     role = st.sampled_from(["user", "user", "system", "developer", "assistant"])
-    content = odd_text() | st.lists(parts(), max_size=4)
+    content = item_text() | st.lists(parts(), max_size=4)
     return _optional(
         {"role": role, "content": content},
         type=st.just("message"),
@@ -75,7 +85,8 @@ def arguments() -> st.SearchStrategy[str]:
 
 def function_call() -> st.SearchStrategy[dict[str, Any]]:
     return _optional(
-        {"type": st.just("function_call"), "call_id": odd_text(min_size=1), "name": odd_text(min_size=1),
+        {"type": st.just("function_call"), "call_id": call_id(),
+         "name": st.sampled_from(["lookup", "get_weather"]) | odd_text(min_size=1),
          "arguments": arguments()},
         id=odd_text(),
         status=st.sampled_from(STATUSES),
@@ -84,9 +95,9 @@ def function_call() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def function_call_output() -> st.SearchStrategy[dict[str, Any]]:
-    output = odd_text() | st.lists(parts(), max_size=3) | nested_json_text()
+    output = item_text() | st.lists(parts(), max_size=3) | nested_json_text()
     return _optional(
-        {"type": st.just("function_call_output"), "call_id": odd_text(min_size=1), "output": output},
+        {"type": st.just("function_call_output"), "call_id": call_id(), "output": output},
         id=odd_text(),
         status=st.sampled_from(STATUSES),
     )
@@ -122,7 +133,7 @@ def input_items() -> st.SearchStrategy[list[Any]]:
 def with_items(draw: st.DrawFn, documents: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
     """A schema-drawn request made plausible, its ``input`` a string or (mostly) drawn items."""
     document = plausible(draw(documents))
-    document["input"] = draw(st.one_of(odd_text(), input_items(), input_items(), input_items()))
+    document["input"] = draw(st.one_of(item_text(), input_items(), input_items(), input_items()))
     return document
 
 
