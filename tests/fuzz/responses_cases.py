@@ -129,11 +129,15 @@ def input_items() -> st.SearchStrategy[list[Any]]:
     return st.lists(st.one_of(*[item] * 7, refused_item()), min_size=1, max_size=5)
 
 
+# Built once: a strategy this size costs more to build (and have Hypothesis analyse) than to draw from.
+INPUTS = st.one_of(item_text(), input_items(), input_items(), input_items())
+
+
 @st.composite
 def with_items(draw: st.DrawFn, documents: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
     """A schema-drawn request made plausible, its ``input`` a string or (mostly) drawn items."""
     document = plausible(draw(documents))
-    document["input"] = draw(st.one_of(item_text(), input_items(), input_items(), input_items()))
+    document["input"] = draw(INPUTS)
     return document
 
 
