@@ -12,21 +12,32 @@ from typing import Any
 from hypothesis import strategies as st
 
 from shared.chat_request import ChatRequest, SimpleChatBody
+from shared.responses_request import ResponsesRequest
+from tests.fuzz import responses_cases
 from tests.fuzz.exchange import Case
 from tests.fuzz.headers import NUMERIC_KID_JWT, headers
 from tests.fuzz.json_text import ALIAS, Raw, nested
 from tests.fuzz.mutations import mutated, odd_content_parts
 from tests.fuzz.schema_strategies import documents
 
-SCHEMAS = {"openai": ChatRequest.model_json_schema(), "typed": SimpleChatBody.model_json_schema()}
+SCHEMAS = {
+    "openai": ChatRequest.model_json_schema(),
+    "typed": SimpleChatBody.model_json_schema(),
+    "responses": ResponsesRequest.model_json_schema(),
+}
 PLAUSIBLE_MAX_TOKENS = 512
 ODD_BODIES = [b"", b"{", b"[]", b"null", b'"x"', b"\xef\xbb\xbf{}", b"\xff\xfe{\x00}\x00", b"{}" * 3, b"\x00"]
 
 
 def cases(dialect: str, key: str) -> st.SearchStrategy[Case]:
     """Every kind of case for one dialect's body shape."""
-    valid = documents(SCHEMAS[dialect]).map(plausible)
-    bodies = st.one_of(valid, valid, valid, mutated(valid), mutated(valid), with_odd_parts(valid), odd_bodies())
+    if dialect == "responses":
+        valid = responses_cases.with_items(documents(SCHEMAS[dialect]))
+        odd_parts = valid  # the drawn items already carry odd parts
+    else:
+        valid = documents(SCHEMAS[dialect]).map(plausible)
+        odd_parts = with_odd_parts(valid)
+    bodies = st.one_of(valid, valid, valid, mutated(valid), mutated(valid), odd_parts, odd_bodies())
     return st.builds(Case, body=bodies, headers=st.none() | st.none() | st.none() | headers(key), ascii=st.booleans())
 
 
@@ -98,8 +109,19 @@ def with_headers(key: str, content_type: bytes, authorization: bytes | None = No
     return (("Authorization", authorization or f"Bearer {key}".encode()), ("Content-Type", content_type))
 
 
+def with_odd_headers(body: dict[str, Any], key: str) -> list[Case]:
+    """A good body under the headers issue 10 found mishandled."""
+    return [
+        Case(body, with_headers(key, b"text/plain")),
+        Case(body, with_headers(key, b"application/x-www-form-urlencoded")),
+        Case(body, with_headers(key, b"application/json", b"Bearer " + NUMERIC_KID_JWT)),
+    ]
+
+
 def known_regressions(dialect: str, key: str) -> list[Case]:
     """Issue 10's crashing inputs, as they apply to this dialect's body."""
+    if dialect == "responses":
+        return [*responses_cases.known_regressions(), *with_odd_headers(responses_cases.HELLO, key)]
     common = [
         Case({"model": ALIAS, "messages": [user(nested(1000))]}),
         Case({"model": ALIAS, "messages": [user("hi"), {"role": "user", "content": "x", "extra": nested(2000)}]}),
@@ -111,9 +133,7 @@ def known_regressions(dialect: str, key: str) -> list[Case]:
         Case({"model": ALIAS, "messages": tool_exchange(DEEP_JSON_TEXT, "ok")}),
         Case({"model": ALIAS, "messages": tool_exchange("{}", DEEP_JSON_TEXT)}),
         Case({**HELLO, "max_tokens": Raw("9" * 5000)}),  # past the 4,300 digits json.loads will convert
-        Case(HELLO, with_headers(key, b"text/plain")),
-        Case(HELLO, with_headers(key, b"application/x-www-form-urlencoded")),
-        Case(HELLO, with_headers(key, b"application/json", b"Bearer " + NUMERIC_KID_JWT)),
+        *with_odd_headers(HELLO, key),
     ]
     if dialect == "typed":
         return [

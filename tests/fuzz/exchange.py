@@ -35,6 +35,8 @@ class Target:
 
     @property
     def dialect(self) -> str:
+        if self.route.endswith("/responses"):
+            return "responses"
         return "openai" if self.route.endswith("/v1/chat/completions") else "typed"
 
     def __str__(self) -> str:
@@ -54,7 +56,7 @@ class Case:
         if isinstance(self.body, bytes):
             return self.body
         body = self.body
-        if target.dialect == "openai" and isinstance(body, dict) and "stream" not in body:
+        if target.dialect != "typed" and isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": target.stream}
         return encode(body, target.alias, self.ascii)
 
@@ -113,7 +115,11 @@ def _response_problems(target: Target, status: int, content_type: str, body: byt
     if status != 200:
         return frames.error_document_problems(body)
     if not content_type.startswith("text/event-stream"):
+        if target.dialect == "responses":
+            return frames.response_document_problems(body)
         return frames.completion_problems(body)
+    if target.dialect == "responses":
+        return frames.responses_stream_problems(body)
     if target.dialect == "openai":
         return frames.openai_stream_problems(body)
     return frames.typed_stream_problems(body)

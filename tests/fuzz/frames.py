@@ -4,6 +4,9 @@
 choice has a ``finish_reason``), the usage chunk when asked, then one
 ``data: [DONE]``; or with one ``data: {"error": ...}`` frame and nothing
 after it. ``/chat`` streams end with exactly one ``done`` or ``error`` event.
+Responses streams are named events whose data repeats the name as ``type``
+and counts ``sequence_number`` from 0; they open with ``response.created``
+and end with exactly one of :data:`RESPONSES_TERMINALS`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+
+# Each Responses terminal event and the status its ``response`` must carry.
+RESPONSES_TERMINALS = {
+    "response.completed": "completed",
+    "response.incomplete": "incomplete",
+    "response.failed": "failed",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,45 @@ def typed_stream_problems(body: bytes) -> list[str]:
         names = [event.name for event in events[-3:]]
         return [f"the stream must end with exactly one done or error event (terminal at {terminal}, last {names})"]
     return []
+
+
+def responses_stream_problems(body: bytes) -> list[str]:
+    """Why a Responses stream is misnumbered, misnamed or not ended by exactly one terminal event."""
+    events = sse_events(body)
+    if not events:
+        return ["the stream has no events"]
+    documents = [_json(event.data) for event in events]
+    for index, (event, document) in enumerate(zip(events, documents, strict=True)):
+        if not isinstance(document, dict) or _unparseable(document):
+            return [f"event {index} ({event.name}) is not a JSON object: {event.data[:80]!r}"]
+        if event.name is None or document.get("type") != event.name:
+            return [f"event {index} is named {event.name!r} but its type is {document.get('type')!r}"]
+        if document.get("sequence_number") != index:
+            return [f"event {index} ({event.name}) has sequence_number {document.get('sequence_number')!r}"]
+    if events[0].name != "response.created":
+        return [f"the stream must open with response.created, not {events[0].name!r}"]
+    terminal = [index for index, event in enumerate(events) if event.name in RESPONSES_TERMINALS]
+    if terminal != [len(events) - 1]:
+        names = [event.name for event in events[-3:]]
+        return [f"the stream must end with exactly one terminal event (terminal at {terminal}, last {names})"]
+    status = _status(documents[-1].get("response"))
+    if status != RESPONSES_TERMINALS[str(events[-1].name)]:
+        return [f"{events[-1].name} carries a response with status {status!r}"]
+    return []
+
+
+def response_document_problems(body: bytes) -> list[str]:
+    """Why a non-streaming Responses 200 is not a finished ``response`` object."""
+    document = _json(body.decode("utf-8", errors="replace"))
+    if not isinstance(document, dict) or document.get("object") != "response":
+        return [f"a 200 non-streaming answer is not a response: {body[:120]!r}"]
+    if document.get("status") not in ("completed", "incomplete") or not isinstance(document.get("output"), list):
+        return [f"a 200 response must be completed or incomplete with an output list: {body[:120]!r}"]
+    return []
+
+
+def _status(response: Any) -> Any:
+    return response.get("status") if isinstance(response, dict) else None
 
 
 def error_document_problems(body: bytes) -> list[str]:

@@ -1,8 +1,9 @@
 """How much to fuzz: ``RELAY_FUZZ_PROFILE`` picks a profile, ``RELAY_FUZZ_EXAMPLES`` overrides its size.
 
-* ``default`` (``make test``): a fixed number of examples per route, drawn
-  deterministically (``derandomize``) and without an example database, so CI
-  runs the same requests every time, in about a minute on two cores.
+* ``default`` (``make test``): :data:`DEFAULT_TOTAL` examples shared among
+  the routes, drawn deterministically (``derandomize``) and without an
+  example database, so CI runs the same requests every time, in about a
+  minute on two cores; a new route thins the share rather than slowing the run.
 * ``long`` (``make fuzz``): random draws, at least :data:`LONG_TOTAL`
   requests across every route and provider path.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, Phase, settings
 
 LONG_TOTAL = 50_000
+DEFAULT_TOTAL = 2_160
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def current(targets: int) -> Profile:
         examples = math.ceil(LONG_TOTAL / targets)
         profile = Profile("long", examples, derandomize=False, timeout_seconds=None)
     elif name == "default":
-        profile = Profile("default", 180, derandomize=True, timeout_seconds=120)
+        profile = Profile("default", math.ceil(DEFAULT_TOTAL / targets), derandomize=True, timeout_seconds=120)
     else:
         raise ValueError(f"RELAY_FUZZ_PROFILE must be 'default' or 'long', not {name!r}")
     override = os.environ.get("RELAY_FUZZ_EXAMPLES")

@@ -18,7 +18,7 @@ from tests.fuzz.values import free_json, odd_text
 Schema = dict[str, Any]
 KNOWN_KEYWORDS = {
     "$ref", "$defs", "anyOf", "enum", "const", "type", "properties", "required", "additionalProperties",
-    "items", "minItems", "minLength", "minimum", "maximum", "default", "title", "description",
+    "items", "minItems", "minLength", "maxLength", "minimum", "maximum", "default", "title", "description",
 }  # fmt: skip
 LEFT_TO_THE_ROUTE = {"stream"}
 
@@ -50,7 +50,9 @@ def _typed(schema: Schema, defs: dict[str, Schema], top: bool) -> st.SearchStrat
     if kind == "array":
         return st.lists(_strategy(schema["items"], defs), min_size=schema.get("minItems", 0), max_size=4)
     if kind == "string":
-        return odd_text(min_size=schema.get("minLength", 0))
+        longest = schema.get("maxLength")
+        text = odd_text(min_size=schema.get("minLength", 0))
+        return text if longest is None else text.map(lambda value: value[:longest])
     if kind == "integer":
         return st.integers(min_value=schema.get("minimum"), max_value=schema.get("maximum"))
     if kind == "number":
@@ -72,8 +74,10 @@ def _object(schema: Schema, defs: dict[str, Schema], top: bool) -> st.SearchStra
         {name: fields[name] for name in fields if name in required},
         optional={name: fields[name] for name in fields if name not in required},
     )
-    if schema.get("additionalProperties") is True:
-        extras = st.dictionaries(odd_text(max_size=12), free_json(), max_size=2)
+    extra = schema.get("additionalProperties")
+    if extra is True or isinstance(extra, dict):
+        values = free_json() if extra is True else _strategy(extra, defs)
+        extras = st.dictionaries(odd_text(max_size=12), values, max_size=2)
         return st.tuples(extras, shape).map(lambda pair: {**pair[0], **pair[1]})
     return shape
 

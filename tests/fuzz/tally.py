@@ -59,11 +59,11 @@ class Tally:
 
     def summary(self) -> str:
         """One screen: requests, statuses and slowest answer per path, then each failure cause."""
-        lines = [f"{'path':52} {'sent':>7} {'max s':>6}  statuses"]
+        lines = [f"{'path':58} {'sent':>7} {'max s':>6}  statuses"]
         for name in sorted(self.sent):
             statuses = " ".join(f"{status}:{count}" for status, count in sorted(self.statuses[name].items()))
-            lines.append(f"{name:52} {self.sent[name]:>7} {self.slowest[name]:>6.2f}  {statuses}")
-        lines.append(f"{'total':52} {sum(self.sent.values()):>7}")
+            lines.append(f"{name:58} {self.sent[name]:>7} {self.slowest[name]:>6.2f}  {statuses}")
+        lines.append(f"{'total':58} {sum(self.sent.values()):>7}")
         lines.append(f"failure causes: {len(self.failures)}")
         lines += [report(failure) for failure in sorted(self.failures.values(), key=lambda failure: -failure.count)]
         return "\n".join(lines)
