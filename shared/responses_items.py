@@ -16,14 +16,23 @@ Each item and each content part is validated by the model for its ``type``
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from .chat_request import JsonText, field_path, validation_error_to_invalid_request
 from .errors import InvalidRequest
 
 Where = tuple[int | str, ...]
+# A text or a list of typed objects, each checked by the model for its ``type``. Validated as any list,
+# so a stray non-object is named by its index ("input[1]: must be an object") rather than reported as
+# "not a valid string"; the published schema still says what belongs there.
+TextOrObjects = Annotated[
+    str | list[Any],
+    WithJsonSchema(
+        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object", "additionalProperties": True}}]}
+    ),
+]
 Status = Literal["in_progress", "completed", "incomplete"]
 
 
@@ -58,7 +67,7 @@ class RefusalPart(_Strict):
 class Message(_Strict):
     type: Literal["message"] = "message"
     role: Literal["user", "system", "developer", "assistant"]
-    content: str | list[dict[str, Any]]
+    content: TextOrObjects
     id: str | None = None
     status: Status | None = None
     phase: Literal["commentary", "final_answer"] | None = None
@@ -77,7 +86,7 @@ class FunctionCall(_Strict):
 class FunctionCallOutput(_Strict):
     type: Literal["function_call_output"]
     call_id: str = Field(min_length=1)
-    output: str | list[dict[str, Any]]
+    output: TextOrObjects
     id: str | None = None
     status: Status | None = None
 
@@ -105,14 +114,14 @@ PARTS: dict[str, type[_Strict]] = {
 }
 
 
-def translate_input(value: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+def translate_input(value: str | list[Any]) -> list[dict[str, Any]]:
     """The chat ``messages`` for a Responses ``input``."""
     if isinstance(value, str):
         return [{"role": "user", "content": value}]
     messages: list[dict[str, Any]] = []
     for index, document in enumerate(value):
         where: Where = ("input", index)
-        if document.get("type") == "item_reference":
+        if isinstance(document, dict) and document.get("type") == "item_reference":
             raise InvalidRequest(
                 f"input[{index}]: item_reference is not supported; the relay keeps no items, send the item itself",
                 param=f"input[{index}]",

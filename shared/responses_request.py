@@ -32,7 +32,7 @@ from .chat_request import ChatRequest, TokenCount, validation_error_to_invalid_r
 from .errors import InvalidRequest
 from .json_body import load_object
 from .request_fields import Metadata
-from .responses_items import translate_input
+from .responses_items import TextOrObjects, translate_input
 
 STATELESS = "the relay keeps no state between requests; send the whole conversation in input instead"
 
@@ -101,7 +101,7 @@ class ResponsesRequest(_Strict):
     """A validated ``POST /v1/responses`` body; ``model`` is a public alias."""
 
     model: str = Field(min_length=1)
-    input: str | list[dict[str, Any]]
+    input: TextOrObjects
     instructions: str | None = None
     tools: list[FunctionTool] | None = None
     tool_choice: Literal["auto", "none", "required"] | NamedFunction | None = None

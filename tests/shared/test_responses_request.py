@@ -187,6 +187,8 @@ REFUSED = [
     ({"input": "x", "max_output_tokens": 0}, "max_output_tokens"),
     ({"input": "x", "temperature": 3}, "temperature"),
     ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0]"),
+    ({"input": [{"role": "user", "content": "x"}, "hi"]}, "input[1]"),
+    ({"input": [{"role": "user", "content": [{"type": "input_text", "text": "x"}, 7]}]}, "input[0].content[1]"),
     ({"input": [{"type": "web_search_call"}]}, "input[0].type"),
     ({"input": [{"role": "tool", "content": "x"}]}, "input[0].role"),
     ({"input": [{"role": "user", "content": "x", "extra": 1}]}, "input[0].extra"),
