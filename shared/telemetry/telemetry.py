@@ -44,6 +44,7 @@ class Telemetry:
         self._meter_provider = meter_provider
         self._owned = owned
         self._instruments: Instruments | None = None
+        self._shut_down = False
         if self.enabled:
             from opentelemetry import metrics, trace
 
@@ -73,7 +74,10 @@ class Telemetry:
                 force_flush(timeout_millis=timeout_millis)
 
     def shutdown(self, timeout_millis: int = FLUSH_MILLIS) -> None:
-        """Flush, then shut down the providers this app created (never the worker's)."""
+        """Flush, then shut down the providers this app created (never the worker's); later calls do nothing."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         try:
             self.flush(timeout_millis)
         except Exception:
