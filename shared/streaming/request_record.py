@@ -81,7 +81,14 @@ class RequestTrace:
             logger.info(json.dumps(self.fields(), separators=(",", ":")))
         finally:
             if self.telemetry is not None:
-                self.telemetry.finish(self)
+                self._finish_telemetry(self.telemetry)
+
+    def _finish_telemetry(self, telemetry: RequestHooks) -> None:
+        """End the spans and record the metrics; a telemetry failure is logged, never the stream's problem."""
+        try:
+            telemetry.finish(self)
+        except Exception:
+            logger.warning("telemetry failed to record a request", exc_info=True)
 
     def fields(self) -> dict[str, Any]:
         """The log line's fields; times in milliseconds."""

@@ -179,3 +179,18 @@ def test_the_request_log_line_carries_the_trace_id(
     [line] = [json.loads(record.getMessage()) for record in caplog.records if record.name == "relay.requests"]
     assert server.context is not None
     assert line["trace_id"] == format(server.context.trace_id, "032x")
+
+
+def test_a_telemetry_failure_never_breaks_the_stream(
+    telemetry_relay: Callable[..., str], recorded: Recorded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.telemetry.request_telemetry import RequestTelemetry
+
+    def broken(self: RequestTelemetry, record: object) -> None:
+        raise RuntimeError("exporter on fire")
+
+    monkeypatch.setattr(RequestTelemetry, "finish", broken)
+    with httpx.Client(base_url=telemetry_relay(), headers=AUTH_HEADERS, timeout=30) as http:
+        response = http.post("/api/v1/chat/completions", json={"model": "azure", "messages": MESSAGES})
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"]
