@@ -9,6 +9,7 @@ the failover engine and does not carry the others.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ from .cors import Cors
 from .providers import PROVIDERS
 from .relay import Relay
 from .routing import Router
+from .telemetry.setup import telemetry_from_environment
+from .telemetry.telemetry import Telemetry
 
 
 @dataclass(frozen=True)
@@ -33,19 +36,39 @@ class Application:
     relay: Relay
     # When this configuration loaded (unix seconds): the ``created`` of every model object.
     loaded_at: int
+    telemetry: Telemetry
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Application:
-        """Validate ``RELAY_CONFIG``, build every backend's SDK client and the client-facing checks."""
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, telemetry: Telemetry | None = None
+    ) -> Application:
+        """Validate ``RELAY_CONFIG``, build every backend's SDK client and the client-facing checks.
+
+        ``telemetry`` is built from the environment unless given (tests hand in
+        their own providers: OpenTelemetry's globals can be set once per process).
+        """
         environ = os.environ if environ is None else environ
         config = load_config(environ)
         adapters = {backend.name: PROVIDERS[backend.provider].build(backend, environ) for backend in config.backends}
         access = Access.build(config, environ)
         relay = Relay(config, adapters)
         cors = Cors(config.cors)
+        telemetry = telemetry_from_environment(environ) if telemetry is None else telemetry
+        telemetry.watch(relay.router)
         return cls(
-            config=config, access=access, cors=cors, router=relay.router, relay=relay, loaded_at=int(time.time())
+            config=config,
+            access=access,
+            cors=cors,
+            router=relay.router,
+            relay=relay,
+            loaded_at=int(time.time()),
+            telemetry=telemetry,
         )
+
+    def with_telemetry(self, telemetry: Telemetry) -> Application:
+        """This application reporting to ``telemetry`` instead, its router's gauges included."""
+        telemetry.watch(self.router)
+        return dataclasses.replace(self, telemetry=telemetry)
 
     def health(self) -> dict[str, object]:
         """Liveness and per-backend state; names and providers only, never secrets."""

@@ -135,17 +135,21 @@ async def open_stream(app: Application, request: Request, parse: Callable[[bytes
 
     Both dialects share this path: authentication, body limits, validation,
     request policy and quotas, failover, the race against the client leaving,
-    the usage debit and the request's log line.
+    the usage debit, the request's log line and its telemetry: the request's
+    span starts here, its parent the client's ``traceparent``, and ends with
+    the stream.
     """
-    trace = RequestTrace()
+    trace = RequestTrace(telemetry=app.telemetry.start_request(request.headers))
     try:
         identity = await app.access.authenticate(request.headers)
+        trace.client = identity.subject
         require_json(request.headers)
         body = await read_body(request, app.config.limits.max_body_bytes, app.config.limits.body_read_seconds)
         admission = await app.access.admit(identity, parse(body), len(body))
         chat = admission.chat
         trace.alias, trace.stream = chat.model, chat.stream
-        opened = await admission.attempt(unless_disconnected(request.receive, app.relay.open(chat, trace)))
+        with trace.current():
+            opened = await admission.attempt(unless_disconnected(request.receive, app.relay.open(chat, trace)))
     except ClientDisconnected:
         trace.finish(CLIENT_DISCONNECTED)
         return Response(status_code=CLIENT_CLOSED_REQUEST)

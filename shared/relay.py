@@ -108,18 +108,24 @@ class Relay:
                 break
             tried.append(dispatch.name)
             trace.attempts, trace.backend = len(tried), dispatch.name
-            try:
-                events = await self._attempt(dispatch, request, deadline)
-            except UpstreamError as exc:
-                logger.warning("backend %s failed to open (%s, retryable=%s)", dispatch.name, exc.code, exc.retryable)
-                if not exc.retryable:
-                    raise
-                failures.append(Failure.of_refusal(exc))
-                continue
-            if isinstance(events, StreamError):
-                logger.warning("backend %s failed to open (%s, retryable=True)", dispatch.name, events.code)
-                failures.append(Failure.of_early_end(dispatch.name, events))
-                continue
+            with trace.attempt(dispatch.backend) as attempt:
+                try:
+                    events = await self._attempt(dispatch, request, deadline)
+                except UpstreamError as exc:
+                    logger.warning(
+                        "backend %s failed to open (%s, retryable=%s)", dispatch.name, exc.code, exc.retryable
+                    )
+                    attempt.fail(exc.code, self.router.condition(dispatch.name))
+                    if not exc.retryable:
+                        raise
+                    failures.append(Failure.of_refusal(exc))
+                    continue
+                if isinstance(events, StreamError):
+                    logger.warning("backend %s failed to open (%s, retryable=True)", dispatch.name, events.code)
+                    attempt.fail(events.code, self.router.condition(dispatch.name))
+                    failures.append(Failure.of_early_end(dispatch.name, events))
+                    continue
+                attempt.commit()
             return OpenedStream(backend=dispatch.name, attempts=len(tried), events=events)
         trace.backend = None
         raise self._pool_exhausted(request.model, failures)

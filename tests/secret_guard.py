@@ -9,7 +9,10 @@ the whole session the guard then scans
 * every HTTP response read through ``httpx`` or ``httpx2`` in this process:
   the test clients use the first, the ``openai`` SDK (the test clients' and
   the relay's own) the second;
-* every log record of every logger, at every level, from every thread.
+* every log record of every logger, at every level, from every thread;
+* the telemetry the tests export: spans and metrics read from the SDK's
+  in-memory exporters, and every OTLP request the test receiver decodes,
+  through :func:`scan_telemetry`.
 
 A leak fails the test it happened in (or the session, if no test was
 running), naming the secret's label and where it appeared, never its value.
@@ -25,7 +28,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -85,6 +88,13 @@ class SecretGuard:
 
 GUARD = SecretGuard()
 register_secret = GUARD.register
+
+
+def scan_telemetry(items: Iterable[Any], where: str) -> None:
+    """Scan exported telemetry: SDK spans and metrics data (their ``to_json``) or decoded OTLP messages (their text)."""
+    for item in items:
+        to_json = getattr(item, "to_json", None)
+        GUARD.check_text(to_json() if callable(to_json) else str(item), where)
 
 
 class _Window:

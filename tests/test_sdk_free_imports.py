@@ -1,7 +1,9 @@
 """The pure core imports no provider SDK.
 
 Routing, the canonical events, the dialects and the streaming stages decide
-and translate; only ``shared/providers/<name>`` talks to an upstream. Each
+and translate; only ``shared/providers/<name>`` talks to an upstream. They
+may reach telemetry through ``shared.telemetry``'s API-only hooks, never the
+OpenTelemetry SDK or an exporter, which only ``shared.telemetry.setup`` loads. Each
 module is imported in a fresh interpreter, so nothing another test loaded
 can hide an import.
 """
@@ -33,7 +35,16 @@ PURE_MODULES = (
     "shared.relay",
     "shared.providers.contract",
     "shared.providers.registry",
+    "shared.telemetry.api",
+    "shared.telemetry.telemetry",
 )
+# Telemetry packages the pure core must not load (by module prefix): the SDK and every exporter.
+TELEMETRY_SDKS = ("opentelemetry.sdk", "opentelemetry.exporter", "opentelemetry.proto", "azure.monitor", "grpc")
+TELEMETRY_PROBE = """
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+print(json.dumps(sorted({p for p in sys.argv[2:] for name in sys.modules if name == p or name.startswith(p + ".")})))
+"""
 PROBE = """
 import importlib, json, sys
 importlib.import_module(sys.argv[1])
@@ -42,10 +53,15 @@ print(json.dumps(sorted(roots & set(sys.argv[2:]))))
 """
 
 
-def loaded_sdks(module: str) -> list[str]:
+def loaded_sdks(module: str, probe: str = PROBE, packages: tuple[str, ...] = SDKS) -> list[str]:
     """The SDK packages importing ``module`` puts in ``sys.modules`` of a new interpreter."""
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, module, *SDKS], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", probe, module, *packages],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     found: list[str] = json.loads(result.stdout)
     return found
@@ -58,3 +74,14 @@ def test_importing_the_pure_core_loads_no_sdk(module: str) -> None:
 
 def test_the_probe_sees_an_sdk_a_provider_module_loads() -> None:
     assert "openai" in loaded_sdks("shared.providers.azure_openai")
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_importing_the_pure_core_loads_no_telemetry_sdk_or_exporter(module: str) -> None:
+    assert loaded_sdks(module, TELEMETRY_PROBE, TELEMETRY_SDKS) == []
+
+
+def test_the_telemetry_probe_sees_what_setup_loads() -> None:
+    found = loaded_sdks("shared.telemetry.exporters", TELEMETRY_PROBE, TELEMETRY_SDKS)
+    assert found == []
+    assert "opentelemetry.sdk" in loaded_sdks("opentelemetry.sdk.trace", TELEMETRY_PROBE, TELEMETRY_SDKS)
