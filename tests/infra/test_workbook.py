@@ -19,8 +19,15 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9]*)(?::[a-z]+)?\}")
 # A quoted dotted lower-case name (gen_ai.x, relay.y) written straight into a query bypasses the one list.
 LITERAL_NAME = re.compile(r"""["'][a-z_]+(?:\.[a-z_]+)+["']""")
 TABLES = {"customMetrics", "requests", "dependencies"}
-PANELS = ["ttft-by-backend", "tokens-by-alias", "tokens-by-client", "outcomes-over-time", "429s-over-time",
-          "failovers-over-time", "circuits-over-time"]
+PANELS = [
+    "ttft-by-backend",
+    "tokens-by-alias",
+    "tokens-by-client",
+    "outcomes-over-time",
+    "429s-over-time",
+    "failovers-over-time",
+    "circuits-over-time",
+]
 
 
 @cache
