@@ -8,7 +8,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from . import azure_concurrency, bedrock_concurrency, bedrock_designs, routing_simulation, ttfb, vertex_concurrency
+from . import (
+    azure_concurrency,
+    bedrock_concurrency,
+    bedrock_designs,
+    routing_simulation,
+    telemetry_cost,
+    ttfb,
+    vertex_concurrency,
+)
 from .report import Row, render
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
@@ -18,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "bedrock_designs": bedrock_designs.run,
     "vertex_concurrency": vertex_concurrency.run,
     "azure_concurrency": azure_concurrency.run,
+    "telemetry": telemetry_cost.run,
 }
 
 

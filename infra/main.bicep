@@ -107,6 +107,16 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: group
+  params: {
+    appInsightsId: monitoring.outputs.appInsightsId
+    location: location
+    tags: tags
+  }
+}
+
 module vault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   scope: group
