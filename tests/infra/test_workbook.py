@@ -12,6 +12,7 @@ import re
 from functools import cache
 from typing import Any
 
+from shared.telemetry import conventions
 from tests.infra.bicep import INFRA, parse
 
 WORKBOOK = INFRA / "workbook" / "relay-workbook.json"
@@ -95,6 +96,8 @@ def test_no_query_writes_a_telemetry_name_outside_the_one_list() -> None:
 
 def test_the_names_are_opentelemetry_names_the_relay_emits() -> None:
     names = telemetry_names()
+    emitted = {value for value in vars(conventions).values() if isinstance(value, str)}
+    assert set(names.values()) <= emitted, f"not emitted by the relay: {sorted(set(names.values()) - emitted)}"
     assert all(re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", value) for value in names.values())
     metrics = {value for key, value in names.items() if key.startswith("Metric")}
     assert {"gen_ai.client.token.usage", "gen_ai.client.operation.time_to_first_chunk"} <= metrics
