@@ -35,6 +35,7 @@ from .request_body import read_body, require_json
 from .responses_request import ResponsesBody
 from .route_table import RouteTable
 from .streaming.request_record import CLIENT_DISCONNECTED, RequestTrace, traced_events
+from .telemetry.propagation import client_trace_context
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +146,8 @@ async def open_stream(app: Application, request: Request, parse: Callable[[bytes
         admission = await app.access.admit(identity, parse(body), len(body))
         chat = admission.chat
         trace.alias, trace.stream = chat.model, chat.stream
-        opened = await admission.attempt(unless_disconnected(request.receive, app.relay.open(chat, trace)))
+        with client_trace_context(request.headers):
+            opened = await admission.attempt(unless_disconnected(request.receive, app.relay.open(chat, trace)))
     except ClientDisconnected:
         trace.finish(CLIENT_DISCONNECTED)
         return Response(status_code=CLIENT_CLOSED_REQUEST)

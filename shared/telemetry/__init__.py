@@ -1,0 +1,1 @@
+"""OpenTelemetry for the relay: trace context, spans and metrics."""
