@@ -11,6 +11,7 @@ import pytest
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.bedrock import BedrockEmulator
+from shared import openapi
 from shared.server_timing import OpenTiming
 from tests.builders import (
     AUTH_HEADERS,
@@ -178,3 +179,10 @@ def test_an_exhausted_pool_reports_every_failed_attempt(
     assert response.status_code == 503
     metrics = parse(response.headers["server-timing"])
     assert set(metrics) == {"relay", "failed"} and metrics["failed"][1] == "2 attempts"
+
+
+def test_the_openapi_document_names_the_header_on_answers_and_errors() -> None:
+    spec = openapi.document()
+    chat = spec["paths"]["/v1/chat/completions"]["post"]["responses"]
+    assert "Server-Timing" in chat["200"]["headers"]
+    assert "Server-Timing" in spec["components"]["responses"]["Error503"]["headers"]
