@@ -4,7 +4,8 @@ The Functions platform has its own CORS list; when it is non-empty the
 platform answers preflights itself and these rules never run, so a deployment
 configures CORS in exactly one place (see the README). Here the preflight
 ``OPTIONS`` is answered by a function, and every actual response from an
-allowed origin gets ``Access-Control-Allow-Origin``.
+allowed origin gets ``Access-Control-Allow-Origin``, and ``Timing-Allow-Origin``
+so the page can read the ``Server-Timing`` durations through Resource Timing.
 
 CORS is not authentication: it only tells browsers which pages may read
 responses. Every request is still authenticated.
@@ -33,11 +34,11 @@ class CorsSettings(BaseModel):
         default=[], description='Exact origins such as "https://app.example.com", or ["*"]; empty: no CORS.'
     )
     allowed_headers: list[str] = Field(
-        default=["authorization", "api-key", "content-type", "x-stainless-*"],
+        default=["authorization", "api-key", "content-type", "x-stainless-*", "traceparent", "tracestate"],
         description="Request headers pages may send; a trailing * matches a prefix (the OpenAI SDK's x-stainless-*).",
     )
     expose_headers: list[str] = Field(
-        default=["x-relay-backend", "x-relay-attempts", "retry-after"],
+        default=["x-relay-backend", "x-relay-attempts", "retry-after", "server-timing"],
         description="Response headers pages may read.",
     )
     allow_credentials: bool = Field(default=False, description="Allow cookies (Easy Auth sessions) cross-origin.")
@@ -82,7 +83,10 @@ class Cors:
         """Let an allowed origin's page read ``response``; others get no CORS headers."""
         origin = headers.get("origin")
         if origin is not None and self.allows_origin(origin):
-            response.headers.update(self._origin_headers(origin))
+            granted = self._origin_headers(origin)
+            response.headers.update(granted)
+            # Lets the page's Resource Timing API (not only devtools) see Server-Timing, for the origins CORS allows.
+            response.headers["Timing-Allow-Origin"] = granted["Access-Control-Allow-Origin"]
             response.headers["Access-Control-Expose-Headers"] = ", ".join(self.settings.expose_headers)
             response.headers["Vary"] = "Origin"
         return response

@@ -34,7 +34,9 @@ from .relay import OpenedStream
 from .request_body import read_body, require_json
 from .responses_request import ResponsesBody
 from .route_table import RouteTable
+from .server_timing import OpenTiming
 from .streaming.request_record import CLIENT_DISCONNECTED, RequestTrace, traced_events
+from .telemetry.propagation import client_trace_context
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +141,7 @@ async def open_stream(app: Application, request: Request, parse: Callable[[bytes
     span starts here, its parent the client's ``traceparent``, and ends with
     the stream.
     """
-    trace = RequestTrace(telemetry=app.telemetry.start_request(request.headers))
+    trace, timing = RequestTrace(telemetry=app.telemetry.start_request(request.headers)), OpenTiming()
     try:
         identity = await app.access.authenticate(request.headers)
         trace.client = identity.subject
@@ -148,14 +150,14 @@ async def open_stream(app: Application, request: Request, parse: Callable[[bytes
         admission = await app.access.admit(identity, parse(body), len(body))
         chat = admission.chat
         trace.alias, trace.stream = chat.model, chat.stream
-        with trace.current():
-            opened = await admission.attempt(unless_disconnected(request.receive, app.relay.open(chat, trace)))
+        with client_trace_context(request.headers), trace.current():
+            opened = await admission.attempt(unless_disconnected(request.receive, app.relay.open(chat, trace, timing)))
     except ClientDisconnected:
         trace.finish(CLIENT_DISCONNECTED)
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     except RelayError as exc:
         trace.finish(exc.code)
-        return error_response(exc, attempts_header(trace.attempts))
+        return error_response(exc, {**attempts_header(trace.attempts), **server_timing(timing, served=False)})
     except Exception:
         logger.exception("unexpected failure while opening a chat stream")
         trace.finish("internal_error")
@@ -265,8 +267,17 @@ def health(app: Application) -> Response:
 
 
 def relay_headers(opened: OpenedStream) -> dict[str, str]:
-    """Which backend answered and after how many tries; names only."""
-    return {"x-relay-backend": opened.backend, **attempts_header(opened.attempts)}
+    """Which backend answered, after how many tries and how long each part took; names and times only."""
+    return {
+        "x-relay-backend": opened.backend,
+        **attempts_header(opened.attempts),
+        **server_timing(opened.timing, served=True),
+    }
+
+
+def server_timing(timing: OpenTiming, served: bool) -> dict[str, str]:
+    """``Server-Timing``: relay overhead apart from upstream latency (see :mod:`.server_timing`)."""
+    return {"Server-Timing": timing.header(served)}
 
 
 def attempts_header(attempts: int) -> dict[str, str]:

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import math
 from collections.abc import AsyncGenerator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .chat_request import ChatRequest
 from .config import RelayConfig
@@ -36,6 +36,7 @@ from .providers.contract import ProviderAdapter, UpstreamStream
 from .redaction import scrub
 from .routing import Router, outcome_of_end, outcome_of_error
 from .routing.dispatch import Dispatch
+from .server_timing import OpenTiming
 from .streaming.cancellation import close_shielded
 from .streaming.keepalive import paced_events
 from .streaming.open_throttle import OpenThrottle
@@ -66,6 +67,7 @@ class OpenedStream:
     backend: str
     attempts: int
     events: RelayStream
+    timing: OpenTiming = field(default_factory=OpenTiming)
 
 
 class Relay:
@@ -85,18 +87,22 @@ class Relay:
         )
         self._open_throttle = OpenThrottle(OPENS_PER_TURN)
 
-    async def open(self, request: ChatRequest, trace: RequestTrace | None = None) -> OpenedStream:
+    async def open(
+        self, request: ChatRequest, trace: RequestTrace | None = None, timing: OpenTiming | None = None
+    ) -> OpenedStream:
         """Commit the request to the first backend that starts a stream, failing over before any byte.
 
         Raises ``ModelNotFound`` for an unknown alias, the upstream's own error
         when it is not retryable (the request is at fault), and otherwise a
-        429 or 503 once no backend of the pool can serve.
+        429 or 503 once no backend of the pool can serve. ``timing`` notes
+        when each attempt called its backend and got its headers.
         """
         if not self.router.pool(request.model):
             raise ModelNotFound(
                 f"model {request.model!r} does not exist; GET /api/v1/models lists the models", param="model"
             )
         trace = trace or RequestTrace()
+        timing = timing or OpenTiming()
         await self._open_throttle.wait_turn()
         failover = self.config.routing.failover
         deadline = asyncio.get_running_loop().time() + failover.budget_seconds
@@ -110,7 +116,7 @@ class Relay:
             trace.attempts, trace.backend = len(tried), dispatch.name
             with trace.attempt(dispatch.backend) as attempt:
                 try:
-                    events = await self._attempt(dispatch, request, deadline)
+                    events = await self._attempt(dispatch, request, deadline, timing)
                 except UpstreamError as exc:
                     logger.warning(
                         "backend %s failed to open (%s, retryable=%s)", dispatch.name, exc.code, exc.retryable
@@ -126,18 +132,22 @@ class Relay:
                     failures.append(Failure.of_early_end(dispatch.name, events))
                     continue
                 attempt.commit()
-            return OpenedStream(backend=dispatch.name, attempts=len(tried), events=events)
+            return OpenedStream(backend=dispatch.name, attempts=len(tried), events=events, timing=timing)
         trace.backend = None
         raise self._pool_exhausted(request.model, failures)
 
-    async def _attempt(self, dispatch: Dispatch, request: ChatRequest, deadline: float) -> RelayStream | StreamError:
+    async def _attempt(
+        self, dispatch: Dispatch, request: ChatRequest, deadline: float, timing: OpenTiming
+    ) -> RelayStream | StreamError:
         """Open one backend and read until its first event; a retryable early end is returned, to fail over.
 
         The dispatch ends neutral if anything escapes before the stream that
         owns it from then on has recorded an outcome.
         """
         with dispatch:
+            timing.calling()
             stream = await self._open_upstream(dispatch, request, deadline)
+            timing.answered()
             events = paced_events(guarded_events(stream, dispatch.name), self.config.stream)
             try:
                 first = await anext(events)

@@ -129,7 +129,8 @@ async def play(
     ``frames``: after that many have been sent the emulator sends
     ``error_frames`` and ends, drops the connection, or goes silent until the
     client leaves. ``malformed_after`` sends ``malformed_frames`` at that point
-    and carries on. ``before_headers`` strikes before the status line.
+    and carries on. ``before_headers`` strikes before the status line, which
+    ``headers_delay_ms`` delays.
     """
     disconnected = asyncio.Event()
     watcher = asyncio.create_task(_watch_disconnect(receive, disconnected, record))
@@ -138,6 +139,8 @@ async def play(
     try:
         if scenario.before_headers is not None:
             await _fail_before_headers(send, scenario.before_headers, record, disconnected)
+            return
+        if scenario.headers_delay_ms and await _wait_or_disconnect(scenario.headers_delay_ms / 1000, disconnected):
             return
         await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
         await _play_frames(send, scenario, record, frames, error_frames, disconnected, malformed_frames)

@@ -93,7 +93,7 @@ class AzureOpenAIEmulator:
         body = await read_json(receive)
         key = deployment if deployment is not None else str(_field(body, "model") or "")
         auth = auth_kind(scope)
-        record = self.recorder.start(scope["path"], key, auth or "none", body)
+        record = self.recorder.start(scope["path"], key, auth or "none", body, header(scope, "traceparent"))
         api_version = query(scope).get("api-version") or (V1_API_VERSION if kind == "v1" else None)
         problem = self._request_problem(scope, auth, api_version, body)
         if problem is not None:

@@ -265,7 +265,7 @@ class BedrockEmulator:
         """Auth, then validation, then the scenario: the order the real service checks in."""
         body = _parse_json(await read_body(receive))
         auth, rejection = check_auth(scope)
-        record = self.recorder.start(raw_path(scope), model_id, auth, body)
+        record = self.recorder.start(raw_path(scope), model_id, auth, body, header(scope, "traceparent"))
         if rejection is None and (problem := validate_request(body)):
             rejection = AwsError(400, "ValidationException", problem)
         if rejection is not None:

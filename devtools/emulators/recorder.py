@@ -2,7 +2,8 @@
 
 Tests use the records to prove what cannot be seen from the client side, such
 as "the relay closed the upstream connection within a second of the browser
-going away" or "fifty streams caused exactly one token request".
+going away", "fifty streams caused exactly one token request" or "the
+upstream request carried the client's trace id".
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class RequestRecord:
     key: str
     auth: str
     body: Any = None
+    traceparent: str | None = None
     id: int = field(default_factory=lambda: next(_ids))
     status: int = 200
     started_at: float = field(default_factory=time.monotonic)
@@ -72,9 +74,9 @@ class Recorder:
     records: list[RequestRecord] = field(default_factory=list)
     token_requests: int = 0
 
-    def start(self, path: str, key: str, auth: str, body: Any = None) -> RequestRecord:
-        """Open a record for a request that has just arrived."""
-        record = RequestRecord(path=path, key=key, auth=auth, body=body)
+    def start(self, path: str, key: str, auth: str, body: Any = None, traceparent: str | None = None) -> RequestRecord:
+        """Open a record for a request that has just arrived; ``traceparent`` is its W3C header, if any."""
+        record = RequestRecord(path=path, key=key, auth=auth, body=body, traceparent=traceparent)
         self.records.append(record)
         return record
 

@@ -48,6 +48,7 @@ class Scenario:
 
     Faults, besides a non-200 ``status``: ``before_headers`` ("close" drops the
     connection unanswered, "stall" accepts it and never answers);
+    ``headers_delay_ms`` holds a streamed response's status line that long;
     ``error_after``, ``close_after`` and ``stall_after`` end a stream after that
     many frames; ``malformed_after`` slips one corrupt frame in there and goes
     on; ``malformed_usage`` reports a token count that is not a number;
@@ -79,6 +80,7 @@ class Scenario:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     before_headers: str | None = None
+    headers_delay_ms: float = 0.0
     malformed_after: int | None = None
     malformed_usage: bool = False
     throttle_headers: bool = True

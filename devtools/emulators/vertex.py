@@ -266,7 +266,7 @@ class VertexEmulator:
             await _not_found(send, scope["path"])
             return
         auth = header(scope, "authorization") or ""
-        record = self.recorder.start(call.path, call.key, auth, body)
+        record = self.recorder.start(call.path, call.key, auth, body, header(scope, "traceparent"))
         if not await self._authorized(send, call, record, auth):
             return
         problem = request_problem(call)

@@ -62,7 +62,10 @@ def error_responses() -> dict[str, Schema]:
     """``components.responses``: one per error status, with the headers that status carries."""
     responses = {}
     for status, description in ERROR_STATUSES.items():
-        headers = {"x-relay-attempts": {"$ref": "#/components/headers/RelayAttempts"}}
+        headers = {
+            "x-relay-attempts": {"$ref": "#/components/headers/RelayAttempts"},
+            "Server-Timing": {"$ref": "#/components/headers/ServerTiming"},
+        }
         if status == 401:
             headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWWAuthenticate"}
         if status in (429, 503):
@@ -76,6 +79,11 @@ def headers() -> dict[str, Schema]:
     return {
         "RelayBackend": {"description": "The backend that served.", "schema": {"type": "string"}},
         "RelayAttempts": {"description": "How many backends were tried.", "schema": {"type": "string"}},
+        "ServerTiming": {
+            "description": "Milliseconds: relay (before the first upstream call), failed (earlier attempts), "
+            "upstream (the serving backend's time to response headers).",
+            "schema": {"type": "string"},
+        },
         "RetryAfter": {"description": "Seconds, rounded up, until a retry may succeed.", "schema": {"type": "string"}},
         "WWWAuthenticate": {"description": "Always Bearer.", "schema": {"const": "Bearer"}},
     }
@@ -101,6 +109,7 @@ def _served_headers() -> dict[str, Schema]:
     return {
         "x-relay-backend": {"$ref": "#/components/headers/RelayBackend"},
         "x-relay-attempts": {"$ref": "#/components/headers/RelayAttempts"},
+        "Server-Timing": {"$ref": "#/components/headers/ServerTiming"},
     }
 
 

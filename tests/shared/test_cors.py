@@ -112,3 +112,23 @@ def test_a_refused_origin_is_named_in_full(relay: str) -> None:
     """The relay's own messages are not scrubbed: the client sees exactly which origin was refused."""
     response = httpx.options(f"{relay}{CHAT_URL}", headers=preflight("https://evil.example"))
     assert error_of(response, 403)["message"] == "CORS: origin 'https://evil.example' is not allowed"
+
+
+def test_a_page_may_send_trace_context(relay: str) -> None:
+    response = httpx.options(
+        f"{relay}{CHAT_URL}", headers=preflight(PAGE, headers="authorization, traceparent, tracestate")
+    )
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-headers"] == "authorization, traceparent, tracestate"
+
+
+def test_an_allowed_page_can_read_server_timing(relay: str, azure: Any) -> None:
+    response = httpx.post(f"{relay}{CHAT_URL}", json=chat_body(stream=True), headers={**AUTH_HEADERS, "Origin": PAGE})
+    assert "server-timing" in response.headers["access-control-expose-headers"].split(", ")
+    assert response.headers["timing-allow-origin"] == PAGE
+    assert response.headers["server-timing"].startswith("relay;dur=")
+
+
+def test_another_origin_gets_no_timing_grant(relay: str) -> None:
+    response = httpx.get(f"{relay}/api/v1/models", headers={**AUTH_HEADERS, "Origin": "https://evil.example"})
+    assert "timing-allow-origin" not in response.headers

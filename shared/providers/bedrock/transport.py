@@ -41,6 +41,7 @@ from botocore.parsers import create_parser
 from yarl import URL
 
 from ...errors import UPSTREAM_AUTH_FAILED, Untranslatable, UpstreamError, UpstreamUnavailable
+from ...telemetry.propagation import upstream_trace_headers
 from .failures import open_failure, transport_failure
 from .settings import BedrockSettings, explicit_credentials
 
@@ -96,7 +97,8 @@ class ConverseClient:
     async def open(self, params: dict[str, Any]) -> aiohttp.ClientResponse:
         """Send ConverseStream and wait for the status line; a refusal raises a typed error."""
         signed = await asyncio.to_thread(self.sign, params) if self._signing_may_block else self.sign(params)
-        headers = {name: _text(value) for name, value in signed.headers.items()}
+        # Trace context is added after signing: SigV4 covers only the headers it lists in SignedHeaders.
+        headers = {name: _text(value) for name, value in signed.headers.items()} | upstream_trace_headers()
         try:
             # encoded=True: the path goes out exactly as signed (model ids hold %3A and %2F).
             response = await self._pool(signed.url).request(

@@ -9,6 +9,8 @@ URLs, headers, timeouts and exceptions stay the SDK's. The openai package
 ships a similar transport (``DefaultAioHttpClient``), but it reports a
 refused connection as a connect *timeout*; here aiohttp's failures map to
 the httpx2 exceptions httpx2's own transport raises for the same failure.
+Every request also carries the current W3C trace context, so this is the
+one place trace context reaches the SDK-driven upstreams.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx2
+
+from ...telemetry.propagation import upstream_trace_headers
 
 
 class AiohttpTransport(httpx2.AsyncBaseTransport):
@@ -39,6 +43,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         timeout = request.extensions.get("timeout", {})
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
+        headers += upstream_trace_headers().items()  # every SDK request passes here: Azure and both Vertex APIs
         try:
             response = await self._pool().request(
                 request.method,

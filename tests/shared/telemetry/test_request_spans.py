@@ -194,3 +194,18 @@ def test_a_telemetry_failure_never_breaks_the_stream(
         response = http.post("/api/v1/chat/completions", json={"model": "azure", "messages": MESSAGES})
     assert response.status_code == 200
     assert response.json()["choices"][0]["message"]["content"]
+
+
+def test_each_upstream_is_sent_the_trace_of_its_own_attempt_span(
+    telemetry_relay: Callable[..., str], recorded: Recorded, azure: AzureOpenAIEmulator
+) -> None:
+    """With export on, the traceparent each backend receives names that attempt's CLIENT span, under the client's trace."""
+    azure.book.set("azure-first", {"status": 500})
+    headers = {**AUTH_HEADERS, "traceparent": f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-01"}
+    with httpx.Client(base_url=telemetry_relay(), headers=headers, timeout=30) as http:
+        http.post("/api/v1/chat/completions", json={"model": "azure", "messages": MESSAGES}).raise_for_status()
+    [server] = recorded.server_spans()
+    attempts = sorted(recorded.children(server), key=lambda span: span.start_time or 0)
+    sent = [record.traceparent for record in azure.recorder.records]
+    expected = [f"00-{CLIENT_TRACE}-{format(span.context.span_id, '016x')}-01" for span in attempts if span.context]
+    assert len(attempts) == 2 and sent == expected
