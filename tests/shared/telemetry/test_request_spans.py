@@ -199,7 +199,7 @@ def test_a_telemetry_failure_never_breaks_the_stream(
 def test_each_upstream_is_sent_the_trace_of_its_own_attempt_span(
     telemetry_relay: Callable[..., str], recorded: Recorded, azure: AzureOpenAIEmulator
 ) -> None:
-    """With export on, the traceparent each backend receives names that attempt's CLIENT span, under the client's trace."""
+    """With export on, each backend is sent the traceparent of its own attempt's CLIENT span, in the client's trace."""
     azure.book.set("azure-first", {"status": 500})
     headers = {**AUTH_HEADERS, "traceparent": f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-01"}
     with httpx.Client(base_url=telemetry_relay(), headers=headers, timeout=30) as http:
