@@ -6,19 +6,20 @@ makes it call the Azure Monitor distro during its init request). Those are
 reused, never configured twice. Otherwise the app builds its own providers,
 exporting through its own batch span processor and periodic metric reader,
 so the records of a stream that ends after the function returned still leave;
-they are flushed at exit within a bounded time. With no exporter configured
+they are flushed at exit, and on SIGTERM, within a bounded time (:mod:`.exit_flush`). With no exporter configured
 the relay gets :data:`~.telemetry.DISABLED` and does no telemetry work at all.
 """
 
 from __future__ import annotations
 
-import atexit
+import functools
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import metrics, trace
 
+from .exit_flush import flush_at_exit
 from .exporters import Exporters, exporters_for
 from .telemetry import DISABLED, Telemetry
 
@@ -43,7 +44,7 @@ def telemetry_from_environment(environ: Mapping[str, str], *, at_exit: bool = Tr
         return DISABLED
     telemetry = _own_telemetry(exporters, environ)
     if at_exit:
-        atexit.register(telemetry.shutdown, EXIT_FLUSH_MILLIS)
+        flush_at_exit(functools.partial(telemetry.shutdown, EXIT_FLUSH_MILLIS))
     return telemetry
 
 
