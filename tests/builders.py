@@ -204,3 +204,19 @@ def only_upstream_body(emulator: Any) -> dict[str, Any]:
     assert len(records) == 1, f"the upstream got {len(records)} requests, not one"
     body: dict[str, Any] = records[0].body
     return body
+
+
+@contextmanager
+def serve_cross_provider_relay(azure: Any, bedrock: Any, vertex: Any, vertex_api: str) -> Iterator[str]:
+    """A relay whose alias ``chat`` fails over from Azure to Bedrock to Vertex (``vertex_api``), in that order."""
+    config = {
+        "backends": [
+            azure_backend("azure-first", azure.url, priority=1),
+            bedrock_backend("bedrock-second", bedrock.url, priority=2),
+            vertex_backend("vertex-third", vertex.url, vertex_api, priority=3),
+        ],
+        "models": {"chat": ["azure-first", "bedrock-second", "vertex-third"]},
+    }
+    environ = {"AZURE_TEST_KEY": AZURE_TEST_KEY, **BEDROCK_ENV, **vertex_key_file(vertex.url)}
+    with serve_relay(config, environ) as url:
+        yield url

@@ -10,33 +10,14 @@ import pytest
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.vertex import VertexEmulator
-from tests.builders import (
-    AZURE_TEST_KEY,
-    BEDROCK_ENV,
-    BEDROCK_MODEL,
-    RELAY_TEST_KEY,
-    azure_backend,
-    bedrock_backend,
-    serve_relay,
-    vertex_backend,
-    vertex_key_file,
-)
+from tests.builders import BEDROCK_MODEL, RELAY_TEST_KEY, serve_cross_provider_relay
 
 VERTEX_KEY = "google/gemini-2.0-flash-001"
 
 
 @pytest.fixture
 def relay(azure: AzureOpenAIEmulator, bedrock: BedrockEmulator, vertex: VertexEmulator) -> Iterator[str]:
-    config = {
-        "backends": [
-            azure_backend("azure-first", azure.url, priority=1),  # type: ignore[attr-defined]
-            bedrock_backend("bedrock-second", bedrock.url, priority=2),  # type: ignore[attr-defined]
-            vertex_backend("vertex-third", vertex.url, "openai", priority=3),  # type: ignore[attr-defined]
-        ],
-        "models": {"chat": ["azure-first", "bedrock-second", "vertex-third"]},
-    }
-    environ = {"AZURE_TEST_KEY": AZURE_TEST_KEY, **BEDROCK_ENV, **vertex_key_file(vertex.url)}  # type: ignore[attr-defined]
-    with serve_relay(config, environ) as url:
+    with serve_cross_provider_relay(azure, bedrock, vertex, "openai") as url:
         yield url
 
 

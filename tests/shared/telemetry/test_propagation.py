@@ -15,17 +15,7 @@ from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.vertex import VertexEmulator
 from shared.telemetry.propagation import client_trace_context, upstream_trace_headers
-from tests.builders import (
-    AZURE_TEST_KEY,
-    BEDROCK_ENV,
-    BEDROCK_MODEL,
-    RELAY_TEST_KEY,
-    azure_backend,
-    bedrock_backend,
-    serve_relay,
-    vertex_backend,
-    vertex_key_file,
-)
+from tests.builders import BEDROCK_MODEL, RELAY_TEST_KEY, serve_cross_provider_relay
 
 TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 SPAN_ID = 0x00F067AA0BA902B7
@@ -132,16 +122,7 @@ def test_malformed_client_traceparent_is_not_forwarded(
 
 @pytest.fixture
 def failover_relay(azure: AzureOpenAIEmulator, bedrock: BedrockEmulator, vertex: VertexEmulator) -> Iterator[str]:
-    config = {
-        "backends": [
-            azure_backend("azure-first", azure.url, priority=1),  # type: ignore[attr-defined]
-            bedrock_backend("bedrock-second", bedrock.url, priority=2),  # type: ignore[attr-defined]
-            vertex_backend("vertex-third", vertex.url, "native", priority=3),  # type: ignore[attr-defined]
-        ],
-        "models": {"chat": ["azure-first", "bedrock-second", "vertex-third"]},
-    }
-    environ = {"AZURE_TEST_KEY": AZURE_TEST_KEY, **BEDROCK_ENV, **vertex_key_file(vertex.url)}  # type: ignore[attr-defined]
-    with serve_relay(config, environ) as url:
+    with serve_cross_provider_relay(azure, bedrock, vertex, "native") as url:
         yield url
 
 
