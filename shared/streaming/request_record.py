@@ -63,6 +63,8 @@ class RequestTrace:
             self.usage = event
         elif isinstance(event, Heartbeat):
             self.heartbeats += 1
+            if self.telemetry is not None:
+                self.telemetry.heartbeat()
 
     def attempt(self, backend: BackendSettings) -> AttemptHooks:
         """The telemetry of one upstream attempt (its span, current while it opens); nothing when off."""

@@ -45,6 +45,9 @@ class RequestHooks(Protocol):
 
     def first_token(self) -> None: ...
 
+    def heartbeat(self) -> None:
+        """A keep-alive was sent while the upstream was quiet; rare, so one span event each."""
+
     def finish(self, trace: RequestTrace) -> None: ...
 
 

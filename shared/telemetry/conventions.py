@@ -49,6 +49,7 @@ ATTEMPT_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10)
 
 # Span events on the server span.
 FIRST_TOKEN_EVENT = "relay.first_token"
+HEARTBEAT_EVENT = "relay.heartbeat"
 BACKEND_UNAVAILABLE_EVENT = "relay.backend.unavailable"
 
 # The conventions' well-known gen_ai.provider.name for each provider this relay speaks to.

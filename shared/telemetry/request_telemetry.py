@@ -125,6 +125,9 @@ class RequestTelemetry:
     def first_token(self) -> None:
         self.span.add_event(c.FIRST_TOKEN_EVENT)
 
+    def heartbeat(self) -> None:
+        self.span.add_event(c.HEARTBEAT_EVENT)
+
     def backend_unavailable(self, backend: str, error_type: str, state: str | None) -> None:
         """An attempt failed; when it left its backend cooling down or its circuit open, say so on the span."""
         if state is not None and state != "healthy":

@@ -13,9 +13,10 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
+from devtools.emulators.scenario import inline_prompt
 from tests.builders import AUTH_HEADERS, RELAY_TEST_KEY
 from tests.polling import wait_for
-from tests.shared.telemetry.conftest import Recorded
+from tests.shared.telemetry.conftest import Recorded, two_azure_config
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -209,3 +210,20 @@ def test_each_upstream_is_sent_the_trace_of_its_own_attempt_span(
     sent = [record.traceparent for record in azure.recorder.records]
     expected = [f"00-{CLIENT_TRACE}-{format(span.context.span_id, '016x')}-01" for span in attempts if span.context]
     assert len(attempts) == 2 and sent == expected
+
+
+def test_each_heartbeat_sent_is_an_event_on_the_server_span(
+    telemetry_relay: Callable[..., str], recorded: Recorded, azure: AzureOpenAIEmulator
+) -> None:
+    """A quiet upstream's keep-alives show on the request's span, between its first token and its end."""
+    config = {**two_azure_config(azure), "stream": {"heartbeat_seconds": 0.1}}
+    with sdk(telemetry_relay(config)) as client:
+        prompt = inline_prompt(chunks=3, delay_ms=450)
+        stream = client.chat.completions.create(
+            model="azure", messages=[{"role": "user", "content": prompt}], stream=True
+        )
+        assert "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    [server] = recorded.server_spans()
+    names = [event.name for event in server.events]
+    heartbeats = names.count("relay.heartbeat")
+    assert heartbeats >= 2 and heartbeats == dict(server.attributes or {})["relay.heartbeats"]
