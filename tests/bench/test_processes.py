@@ -34,7 +34,7 @@ def test_the_relay_starts_and_accepts_only_the_benchmark_key() -> None:
 
 
 def test_the_load_generator_sends_the_benchmark_key() -> None:
-    target = relay_target("http://127.0.0.1:7071", "azure", chunks=3, delay_ms=0)
+    target = relay_target("http://relay.test:8080", "azure", chunks=3, delay_ms=0)
     assert f"Authorization: {BENCH_AUTH_HEADERS['Authorization']}".encode() in target.request
 
 

@@ -22,7 +22,7 @@ def test_both_rows_stream_every_delta_and_say_what_the_sink_received() -> None:
 
 def test_on_names_the_sink_and_otlp_http_for_traces_and_metrics_and_off_turns_every_exporter_off() -> None:
     assert {OFF[name] for name in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER")} == {"none"}
-    variables = on("http://127.0.0.1:4999")
-    assert variables["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4999"
+    variables = on("http://sink.test:4318")
+    assert variables["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://sink.test:4318"
     assert variables["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
     assert variables["OTEL_TRACES_EXPORTER"] == variables["OTEL_METRICS_EXPORTER"] == "otlp"
