@@ -13,7 +13,9 @@ it exists. The quirks reproduced here, because a relay has to cope with them:
   Google pretty-prints its error JSON;
 * the OpenAI-compatible endpoint repeats ``role`` in every delta, puts
   ``finish_reason`` and ``usage`` on the last content chunk (no separate
-  usage-only chunk) and re-serialises tool-call arguments compactly.
+  usage-only chunk) and re-serialises tool-call arguments compactly;
+* that endpoint finishes a streamed turn that called tools with ``stop``, the
+  same turn unstreamed with ``tool_calls`` (googleapis/python-genai#2868).
 """
 
 from __future__ import annotations
@@ -252,13 +254,13 @@ def native_array_frames(documents: list[dict[str, Any]]) -> list[bytes]:
 # ---------------------------------------------------------------- OpenAI-compatible
 
 
-def openai_finish_reason(scenario: Scenario) -> str:
-    """Gemini reasons translated; anything else scripted passes verbatim."""
+def openai_finish_reason(scenario: Scenario, streamed: bool) -> str:
+    """Gemini reasons translated; anything else scripted passes verbatim; streamed tool calls say ``stop``."""
     if scenario.finish_reason:
         return OPENAI_FINISH_REASONS.get(scenario.finish_reason, scenario.finish_reason)
     if scenario.content_filter:
         return "content_filter"
-    return "tool_calls" if scenario.tool_calls else "stop"
+    return "tool_calls" if scenario.tool_calls and not streamed else "stop"
 
 
 def openai_usage(scenario: Scenario, prompt_chars: int) -> dict[str, Any]:
@@ -312,7 +314,7 @@ def openai_chunks(scenario: Scenario, meta: ResponseMeta, prompt_chars: int) -> 
         _openai_envelope(meta, "chat.completion.chunk", {"delta": {"role": "assistant", **delta}, "index": 0})
         for delta in _openai_deltas(scenario)
     ]
-    chunks[-1]["choices"][0]["finish_reason"] = openai_finish_reason(scenario)
+    chunks[-1]["choices"][0]["finish_reason"] = openai_finish_reason(scenario, streamed=True)
     chunks[-1]["usage"] = openai_usage(scenario, prompt_chars)
     return chunks
 
@@ -324,7 +326,8 @@ def openai_completion(scenario: Scenario, meta: ResponseMeta, prompt_chars: int)
         message["reasoning_content"] = scenario.reasoning
     if scenario.tool_calls:
         message["tool_calls"] = [openai_tool_call(call, i) for i, call in enumerate(scenario.tool_calls)]
-    choice = {"finish_reason": openai_finish_reason(scenario), "index": 0, "logprobs": None, "message": message}
+    finish = openai_finish_reason(scenario, streamed=False)
+    choice = {"finish_reason": finish, "index": 0, "logprobs": None, "message": message}
     completion = _openai_envelope(meta, "chat.completion", choice)
     completion["usage"] = openai_usage(scenario, prompt_chars)
     return completion

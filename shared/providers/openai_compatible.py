@@ -14,7 +14,7 @@ import json
 import logging
 import ssl
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
@@ -38,6 +38,15 @@ logger = logging.getLogger(__name__)
 TRANSPORT_FAILURES = (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)
 # How long to read on after [DONE] for the body's end, as the SDK does, so the connection is reused.
 DRAIN_SECONDS = 0.1
+
+# An upstream's finish reason and whether the stream carried tool calls -> the reason to report.
+# It raises a RelayError when the reason means the answer failed.
+FinishRule = Callable[[str, bool], str]
+
+
+def finish_as_sent(reason: str, called_tools: bool) -> str:
+    """OpenAI's own finish reasons need no translation."""
+    return reason
 
 
 def chat_params(request: ChatRequest, model: str, names: tuple[str, ...] = SAMPLING_PARAMETERS) -> dict[str, Any]:
@@ -68,10 +77,12 @@ async def open_chat_stream(client: AsyncOpenAI, params: dict[str, Any], backend:
     return opened_stream(raw, backend)
 
 
-def opened_stream(raw: Any, backend: str, wording: ErrorWording = OPENAI_ERRORS) -> UpstreamStream:
+def opened_stream(
+    raw: Any, backend: str, wording: ErrorWording = OPENAI_ERRORS, finish: FinishRule = finish_as_sent
+) -> UpstreamStream:
     """The upstream stream of a raw SDK response, keeping only the routing headers."""
     response: httpx2.Response = raw.http_response
-    events = ChunkEvents(response, backend, wording)
+    events = ChunkEvents(response, backend, wording, finish)
     return UpstreamStream(events=events, headers=routing_headers(response.headers.items()))
 
 
@@ -89,12 +100,21 @@ class ChunkEvents:
     held until the upstream ends, and an upstream that ends without one is
     reported as truncated rather than passed off as complete. An iterator
     class rather than a generator, so :meth:`aclose` releases the connection
-    even if iteration never started.
+    even if iteration never started. ``finish`` translates the held reason
+    for upstreams that word it differently from OpenAI.
     """
 
-    def __init__(self, response: httpx2.Response, backend: str, wording: ErrorWording = OPENAI_ERRORS) -> None:
+    def __init__(
+        self,
+        response: httpx2.Response,
+        backend: str,
+        wording: ErrorWording = OPENAI_ERRORS,
+        finish: FinishRule = finish_as_sent,
+    ) -> None:
         self._response = response
         self._wording = wording
+        self._finish = finish
+        self._called_tools = False
         self._bytes = response.aiter_bytes()
         self._backend = backend
         self._decoder = SSEDecoder()
@@ -150,6 +170,7 @@ class ChunkEvents:
             if isinstance(event, Finish):
                 self._finish_reason = event.reason
             else:
+                self._called_tools = self._called_tools or isinstance(event, ToolCallDelta)
                 self._pending.append(event)
 
     async def _drain(self) -> None:
@@ -169,9 +190,14 @@ class ChunkEvents:
             self._fail(
                 UpstreamUnavailable("the upstream stream ended before the model finished", code=UPSTREAM_TRUNCATED)
             )
-        else:
-            self._pending.append(Finish(self._finish_reason))
-            self._ended = True
+            return
+        try:
+            reason = self._finish(self._finish_reason, self._called_tools)
+        except RelayError as exc:
+            self._fail(exc)
+            return
+        self._pending.append(Finish(reason))
+        self._ended = True
 
     def _fail(self, error: RelayError) -> None:
         """Queue ``error`` behind the events before it; nothing after it is read."""

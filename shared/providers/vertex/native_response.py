@@ -11,38 +11,17 @@ that ended without a finish reason as truncated.
 from __future__ import annotations
 
 import json
-import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ...errors import UpstreamUnavailable
+from ...errors import UpstreamError, UpstreamUnavailable
 from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
 from ..upstream.usage import usage_of
-
-logger = logging.getLogger(__name__)
+from .finish_reasons import finish_failure, finish_reason
 
 # Gemini omits a zero count; thinking tokens are billed as output, as OpenAI counts reasoning.
 COMPLETION_COUNTS = ("candidatesTokenCount", "thoughtsTokenCount")
-CONTENT_FILTER_REASONS = frozenset(
-    {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"}
-)
-
-
-def finish_reason(gemini_reason: str, called_tools: bool) -> str:
-    """A Gemini ``finishReason`` in OpenAI's vocabulary.
-
-    Gemini reports ``STOP`` when it stops to call a tool; OpenAI clients
-    expect ``tool_calls`` then. Reasons with no OpenAI counterpart (``OTHER``,
-    ``MALFORMED_FUNCTION_CALL``...) become ``stop`` and are logged.
-    """
-    if gemini_reason == "MAX_TOKENS":
-        return "length"
-    if gemini_reason in CONTENT_FILTER_REASONS:
-        return "content_filter"
-    if gemini_reason != "STOP":
-        logger.warning("Gemini finished with %s; reported to the client as stop", gemini_reason)
-    return "tool_calls" if called_tools else "stop"
 
 
 def new_tool_call_id() -> str:
@@ -56,6 +35,7 @@ class ResponseTranslator:
     def __init__(self) -> None:
         self._tool_calls = 0
         self._reason: str | None = None
+        self._failure: UpstreamError | None = None
         self._usage: Usage | None = None
 
     def events(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
@@ -70,14 +50,23 @@ class ResponseTranslator:
         candidate = candidates[0]
         events = [event for part in (candidate.get("content") or {}).get("parts") or [] if (event := self._part(part))]
         if candidate.get("finishReason"):
-            self._reason = finish_reason(candidate["finishReason"], self._tool_calls > 0)
+            self._note_finish(candidate["finishReason"])
         return events
 
-    def end(self) -> list[StreamEvent]:
-        """Usage then the finish, once the upstream has ended cleanly."""
-        if self._reason is None:
+    def end(self) -> Iterator[StreamEvent]:
+        """Usage then the finish, once the upstream has ended cleanly; a failed finish raises after the usage."""
+        if self._reason is None and self._failure is None:
             raise UpstreamUnavailable("the upstream stream ended before the model finished", code="upstream_truncated")
-        return [*([self._usage] if self._usage else []), Finish(self._reason)]
+        if self._usage:
+            yield self._usage
+        if self._failure is not None:
+            raise self._failure
+        yield Finish(self._reason or "stop")
+
+    def _note_finish(self, gemini_reason: str) -> None:
+        self._failure = finish_failure(gemini_reason)
+        if self._failure is None:
+            self._reason = finish_reason(gemini_reason, self._tool_calls > 0)
 
     def _part(self, part: Mapping[str, Any]) -> StreamEvent | None:
         call = part.get("functionCall")

@@ -5,7 +5,8 @@ the token is not the client's ``api_key``: each request carries the current
 one in its own ``Authorization`` header, and a 401 is surfaced as
 :class:`~.tokens.TokenRejected` so the adapter can renew it and retry once.
 Everything else (chunks, finish, usage, error mapping) is the shared OpenAI
-protocol, told how Google words its errors.
+protocol, told how Google words its errors and its finish reasons
+(:func:`~.finish_reasons.openai_compatible_finish`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..openai_client import openai_client
 from ..openai_compatible import chat_params, opened_stream
 from ..openai_errors import upstream_error
 from ..unsupported import refuse_logit_bias
+from .finish_reasons import openai_compatible_finish
 from .google_errors import GOOGLE_ERRORS, error_fields, retry_delay
 from .settings import VertexSettings
 from .tokens import TokenRejected
@@ -70,7 +72,7 @@ class OpenAICompatibleApi:
             raise TokenRejected(name) from exc
         except openai.APIError as exc:
             raise relay_error(exc, name) from exc
-        return opened_stream(raw, name, GOOGLE_ERRORS)
+        return opened_stream(raw, name, GOOGLE_ERRORS, openai_compatible_finish)
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -71,7 +71,13 @@ def test_openai_stream_tool_calls(server: ThreadedServer, token: str) -> None:
     assert deltas[1].id.startswith("call_")
     assert json.loads(deltas[0].function.arguments) == {"city": "東京", "unit": "c"}
     assert deltas[1].function.arguments == '{"tz":"Asia/Tokyo"}'
-    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+    assert chunks[-1].choices[0].finish_reason == "stop"  # Google's quirk: streamed tool calls finish "stop"
+
+
+def test_openai_unstreamed_tool_calls_finish_tool_calls(server: ThreadedServer, token: str) -> None:
+    completion = chat(openai_client(server.url, token), inline_prompt(text="", tool_calls=[{"name": "f"}]))
+    assert completion.choices[0].message.tool_calls[0].function.name == "f"
+    assert completion.choices[0].finish_reason == "tool_calls"
 
 
 def test_openai_non_streaming_completion(server: ThreadedServer, token: str) -> None:

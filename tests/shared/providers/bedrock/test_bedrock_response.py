@@ -93,6 +93,16 @@ STOP = ("messageStop", {"stopReason": "end_turn"})
             id="usage arrives after the stop, finish stays last",
         ),
         pytest.param(
+            [
+                delta(0, text="Paris is the capital."),
+                delta(0, citation={"title": "atlas", "sourceContent": [{"text": "Paris"}], "location": {}}),
+                ("messageStop", {"stopReason": "guardrail_intervened"}),
+                ("metadata", {"usage": {"inputTokens": 2, "outputTokens": 5, "totalTokens": 7}, "trace": {}}),
+            ],
+            [TextDelta("Paris is the capital."), Usage(2, 5), Finish("content_filter")],
+            id="citations and guardrail traces are dropped, a guardrail block is content_filter",
+        ),
+        pytest.param(
             [("contentBlockStart", {"contentBlockIndex": 0, "start": {"image": {}}}), ("someFutureEvent", {}), STOP],
             [Finish("stop")],
             id="unknown events and block starts carry nothing",

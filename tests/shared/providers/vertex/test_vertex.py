@@ -127,6 +127,44 @@ def test_finish_reasons(client: openai.OpenAI, vertex: VertexEmulator, gemini: s
     assert stream_chunks(client, inline_prompt(finish_reason=gemini))[-1].choices[0].finish_reason == openai_reason
 
 
+@pytest.mark.parametrize("gemini", ["MODEL_ARMOR", "IMAGE_SAFETY", "BLOCKLIST"])
+def test_withheld_output_finishes_content_filter(client: openai.OpenAI, vertex: VertexEmulator, gemini: str) -> None:
+    assert stream_chunks(client, inline_prompt(finish_reason=gemini))[-1].choices[0].finish_reason == "content_filter"
+
+
+@pytest.mark.parametrize(
+    ("gemini", "code", "retryable"),
+    [("MALFORMED_FUNCTION_CALL", "malformed_function_call", True), ("LANGUAGE", "unsupported_language", False)],
+)
+def test_failed_finish_is_one_terminal_error(
+    http: httpx.Client, vertex: VertexEmulator, gemini: str, code: str, retryable: bool
+) -> None:
+    """Reported as ``stop``, an unusable answer would look complete; the client gets an error it can act on."""
+    body = {
+        "model": "vertex",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": user(inline_prompt(text="partial", finish_reason=gemini, prompt_tokens=3, completion_tokens=2)),
+    }
+    frames = sse_frames(http.post("/api/v1/chat/completions", json=body))
+    assert "[DONE]" not in frames
+    error = json.loads(frames[-1])["error"]
+    assert (error["code"], error["retryable"]) == (code, retryable)
+    assert sum(1 for frame in frames if '"error"' in frame) == 1
+
+
+def test_failed_finish_raises_in_the_sdk(client: openai.OpenAI, vertex: VertexEmulator) -> None:
+    with pytest.raises(openai.APIError, match="function call"):
+        stream_chunks(client, inline_prompt(text="partial", finish_reason="MALFORMED_FUNCTION_CALL"))
+
+
+def test_streamed_tool_calls_finish_tool_calls_with_usage(client: openai.OpenAI, vertex: VertexEmulator) -> None:
+    prompt = inline_prompt(text="Let me check.", tool_calls=[{"name": "lookup", "arguments": {"q": "x"}}])
+    chunks = stream_chunks(client, prompt, stream_options={"include_usage": True})
+    finishes = [chunk.choices[0].finish_reason for chunk in chunks if chunk.choices and chunk.choices[0].finish_reason]
+    assert finishes == ["tool_calls"]
+
+
 def test_content_filter_stops_the_answer(client: openai.OpenAI, vertex: VertexEmulator) -> None:
     assert stream_chunks(client, inline_prompt(content_filter=True))[-1].choices[0].finish_reason == "content_filter"
 

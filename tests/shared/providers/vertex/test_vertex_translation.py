@@ -253,11 +253,36 @@ def test_untranslatable_parameters_are_rejected(parameters: dict[str, Any]) -> N
         ("PROHIBITED_CONTENT", False, "content_filter"),
         ("SPII", False, "content_filter"),
         ("OTHER", False, "stop"),
-        ("MALFORMED_FUNCTION_CALL", False, "stop"),
+        ("FINISH_REASON_UNSPECIFIED", False, "stop"),
+        ("MODEL_ARMOR", False, "content_filter"),
+        ("IMAGE_SAFETY", False, "content_filter"),
+        ("IMAGE_PROHIBITED_CONTENT", False, "content_filter"),
     ],
 )
 def test_finish_reason_mapping(gemini: str, called_tools: bool, expected: str) -> None:
     assert finish_reason(gemini, called_tools) == expected
+
+
+@pytest.mark.parametrize(
+    ("gemini", "code", "retryable"),
+    [
+        ("MALFORMED_FUNCTION_CALL", "malformed_function_call", True),
+        ("UNEXPECTED_TOOL_CALL", "unexpected_tool_call", True),
+        ("TOO_MANY_TOOL_CALLS", "too_many_tool_calls", True),
+        ("MALFORMED_RESPONSE", "malformed_response", True),
+        ("MISSING_THOUGHT_SIGNATURE", "missing_thought_signature", False),
+        ("LANGUAGE", "unsupported_language", False),
+    ],
+)
+def test_failed_finishes_raise_after_the_usage(gemini: str, code: str, retryable: bool) -> None:
+    translator = ResponseTranslator()
+    usage = {"promptTokenCount": 5, "candidatesTokenCount": 1, "totalTokenCount": 6}
+    assert translator.events(chunk({"text": "par"}, finish=gemini, usage=usage)) == [TextDelta("par")]
+    ended = translator.end()
+    assert next(ended) == Usage(5, 1)
+    with pytest.raises(UpstreamError) as caught:
+        next(ended)
+    assert (caught.value.code, caught.value.retryable, caught.value.status) == (code, retryable, 502)
 
 
 def chunk(*parts: dict[str, Any], finish: str | None = None, usage: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -284,7 +309,7 @@ def test_chunks_become_deltas_with_finish_and_usage_held_to_the_end() -> None:
     assert (first_call.index, first_call.name, first_call.arguments) == (0, "f", '{"q":"東京"}')
     assert first_call.id is not None and first_call.id.startswith("call_")
     assert (second_call.index, second_call.id, second_call.arguments) == (1, "given-id", "{}")
-    assert translator.end() == [Usage(7, 5), Finish("tool_calls")]
+    assert list(translator.end()) == [Usage(7, 5), Finish("tool_calls")]
 
 
 def test_a_blocked_prompt_finishes_as_content_filter() -> None:
@@ -292,14 +317,14 @@ def test_a_blocked_prompt_finishes_as_content_filter() -> None:
     assert (
         translator.events({"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 4}}) == []
     )
-    assert translator.end() == [Usage(4, 0), Finish("content_filter")]
+    assert list(translator.end()) == [Usage(4, 0), Finish("content_filter")]
 
 
 def test_a_stream_without_finish_reason_is_truncated() -> None:
     translator = ResponseTranslator()
     translator.events(chunk({"text": "half an ans"}))
     with pytest.raises(UpstreamUnavailable) as caught:
-        translator.end()
+        list(translator.end())
     assert caught.value.code == "upstream_truncated"
 
 
