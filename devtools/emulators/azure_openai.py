@@ -142,7 +142,6 @@ class AzureOpenAIEmulator:
             return 400, frames.model_error("'messages' is a required property", None)
         return None
 
-
     def _key_accepted(self, scope: Scope, kind: str, auth: str) -> bool:
         """Whether the key, if the request carries one, is known; v1 also takes a key as a bearer token."""
         if self.api_keys is None:
