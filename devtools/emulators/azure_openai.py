@@ -12,11 +12,16 @@ Routes:
 * ``POST /openai/deployments/{deployment}/chat/completions?api-version=...``;
   the scenario key is the deployment;
 * ``POST /openai/v1/chat/completions`` (the version-less v1 API); the scenario
-  key is the body's ``model``;
+  key is the body's ``model``; an ``api-version`` query is tolerated, not needed;
+* ``GET /_identity/token``, App Service's managed-identity endpoint (see
+  :mod:`devtools.emulators.azure_identity`), for keyless Entra ID;
 * ``/_emulator/*``, the shared admin API.
 
-Deviations from the real service, on purpose: any ``Authorization: Bearer``
-token is accepted (Entra ID tokens cannot be checked offline), the reported
+The v1 API takes the key as ``api-key`` or as a bearer token, as Azure does: a
+bearer token that is not JWT-shaped is checked as a key there. Deviations from
+the real service, on purpose: any JWT-shaped bearer token (any bearer token on
+the dated path) is accepted, as Entra ID tokens cannot be checked offline;
+records name tokens from the emulated identity endpoint ``entra``. The reported
 model is always :data:`~devtools.emulators.azure_openai_frames.MODEL`, and
 ``scenario.reasoning`` is counted in usage but never streamed, as Azure does
 for reasoning models.
@@ -50,6 +55,7 @@ from .asgi import (
     read_json,
     send_bytes,
 )
+from .azure_identity import IDENTITY_PATH, ManagedIdentity, looks_like_jwt
 from .cli import emulator_parser, run_emulator
 from .recorder import Recorder, RequestRecord
 from .scenario import Scenario, ScenarioBook, ScenarioError
@@ -71,6 +77,7 @@ class AzureOpenAIEmulator:
         self.book = ScenarioBook(default=default or Scenario())
         self.recorder = Recorder()
         self.api_keys = set(api_keys) if api_keys is not None else None
+        self.identity = ManagedIdentity()
         self.url = ""
         quiet_abrupt_close_logs()
 
@@ -80,6 +87,10 @@ class AzureOpenAIEmulator:
             return
         if scope["path"].startswith(ADMIN_PREFIX):
             await handle_admin(scope, receive, send, self.book, self.recorder)
+            return
+        if scope["path"] == IDENTITY_PATH and scope["method"] == "GET":
+            status, document = self.identity.answer(query(scope), header(scope, "x-identity-header"))
+            await send_document(send, status, document, [])
             return
         route = _match_route(scope)
         if route is None:
@@ -92,10 +103,10 @@ class AzureOpenAIEmulator:
         kind, deployment = route
         body = await read_json(receive)
         key = deployment if deployment is not None else str(_field(body, "model") or "")
-        auth = auth_kind(scope)
+        auth = auth_kind(scope, self.identity)
         record = self.recorder.start(scope["path"], key, auth or "none", body, header(scope, "traceparent"))
         api_version = query(scope).get("api-version") or (V1_API_VERSION if kind == "v1" else None)
-        problem = self._request_problem(scope, auth, api_version, body)
+        problem = self._request_problem(scope, kind, auth, api_version, body)
         if problem is not None:
             status, document = problem
             await _reply_error(send, record, status, document, _gateway_headers(scope))
@@ -117,12 +128,10 @@ class AzureOpenAIEmulator:
         await respond(scope, receive, send, record, scenario, body, api_version or V1_API_VERSION, key)
 
     def _request_problem(
-        self, scope: Scope, auth: str | None, api_version: str | None, body: Any
+        self, scope: Scope, kind: str, auth: str | None, api_version: str | None, body: Any
     ) -> tuple[int, dict[str, Any]] | None:
         """The gateway's verdict on a request before any model runs, or None when it passes."""
-        if auth is None or (
-            auth == "api-key" and self.api_keys is not None and header(scope, "api-key") not in self.api_keys
-        ):
+        if auth is None or not self._key_accepted(scope, kind, auth):
             return 401, frames.azure_error("401", frames.ACCESS_DENIED)
         if api_version is None:
             return 404, frames.azure_error("404", "Resource not found")
@@ -132,6 +141,15 @@ class AzureOpenAIEmulator:
         if not isinstance(body.get("messages"), list):
             return 400, frames.model_error("'messages' is a required property", None)
         return None
+
+    def _key_accepted(self, scope: Scope, kind: str, auth: str) -> bool:
+        """Whether the key, if the request carries one, is known; v1 also takes a key as a bearer token."""
+        if self.api_keys is None:
+            return True
+        if auth == "api-key":
+            return header(scope, "api-key") in self.api_keys
+        token = bearer_token(scope) or ""
+        return kind != "v1" or auth == "entra" or looks_like_jwt(token) or token in self.api_keys
 
 
 def create_app(default: Scenario | None = None) -> AzureOpenAIEmulator:
@@ -154,14 +172,24 @@ def _match_route(scope: Scope) -> tuple[str, str | None] | None:
     return None
 
 
-def auth_kind(scope: Scope) -> str | None:
-    """Which credential the request carries, never the credential itself."""
+def auth_kind(scope: Scope, identity: ManagedIdentity | None = None) -> str | None:
+    """Which credential the request carries, never the credential itself.
+
+    ``entra`` is a token ``identity`` issued; any other bearer token is ``bearer``.
+    """
     if header(scope, "api-key"):
         return "api-key"
+    token = bearer_token(scope)
+    if token is None:
+        return None
+    return "entra" if identity is not None and identity.issued(token) else "bearer"
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, or None."""
     authorization = header(scope, "authorization") or ""
-    if authorization.lower().startswith("bearer ") and authorization[7:].strip():
-        return "bearer"
-    return None
+    token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
+    return token or None
 
 
 def _field(body: Any, name: str) -> Any:

@@ -1,4 +1,12 @@
-"""Azure OpenAI: chat completions through ``openai.AsyncAzureOpenAI``.
+"""Azure OpenAI: chat completions on the v1 API or on a dated API version.
+
+Without ``api_version``, or with ``"v1"``, the adapter talks to the
+version-less ``{endpoint}/openai/v1/`` with the plain ``openai.AsyncOpenAI``
+client, the deployment name going in the body's ``model``: this is the path
+Microsoft keeps current, and the one Azure AI Foundry serves its non-OpenAI
+models on. A dated ``api_version`` keeps ``openai.AsyncAzureOpenAI`` and the
+``/openai/deployments/{deployment}/...?api-version=...`` path, so configurations
+that pinned one behave as before.
 
 Credentials are an API key read from a *named* app setting (which may be a
 Key Vault reference) or, without one, keyless Entra ID through
@@ -20,18 +28,29 @@ from .openai_client import openai_client
 from .openai_compatible import chat_params, open_chat_stream
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
+V1 = "v1"
+API_VERSION_PATTERN = r"^(v1|\d{4}-\d{2}-\d{2}(-preview)?)$"
 
 
 class AzureOpenAISettings(BackendSettings):
-    """One Azure OpenAI deployment."""
+    """One Azure OpenAI (or Azure AI Foundry) deployment."""
 
     provider: Literal["azure_openai"]
     endpoint: str = Field(pattern=r"^https?://[^\s/]+", description="e.g. https://my-resource.openai.azure.com")
-    deployment: str = Field(min_length=1)
-    api_version: str = Field(default="2024-10-21", min_length=1)
+    deployment: str = Field(min_length=1, description="The deployment name, sent as the model.")
+    api_version: str | None = Field(
+        default=None,
+        pattern=API_VERSION_PATTERN,
+        description='Omit or "v1" for the /openai/v1/ API; a dated version (2024-10-21) for the deployments path.',
+    )
     api_key_setting: str | None = Field(
         default=None, min_length=1, description="Name of the app setting holding the key; omit for Entra ID."
     )
+
+    @property
+    def uses_v1(self) -> bool:
+        """Whether requests go to the version-less v1 API rather than a dated deployments path."""
+        return self.api_version in (None, V1)
 
 
 class AzureOpenAIAdapter:
@@ -40,21 +59,39 @@ class AzureOpenAIAdapter:
     def __init__(self, settings: AzureOpenAISettings, environ: Mapping[str, str]) -> None:
         self.settings = settings
         self._credential: Any = None
-        self._client = openai_client(
-            settings,
-            openai.AsyncAzureOpenAI,
-            azure_endpoint=settings.endpoint,
-            api_version=settings.api_version,
-            **self._auth(settings, environ),
+        self._client = self._v1_client(environ) if settings.uses_v1 else self._dated_client(environ)
+
+    def _v1_client(self, environ: Mapping[str, str]) -> openai.AsyncOpenAI:
+        """The plain OpenAI client on ``/openai/v1``; a key or an Entra token both travel as a bearer token."""
+        key = self._key(environ)
+        return openai_client(
+            self.settings,
+            base_url=f"{self.settings.endpoint.rstrip('/')}/openai/v1",
+            api_key=key if key is not None else self._token_provider(),
         )
 
-    def _auth(self, settings: AzureOpenAISettings, environ: Mapping[str, str]) -> dict[str, Any]:
-        if settings.api_key_setting:
-            return {"api_key": environ[settings.api_key_setting]}
+    def _dated_client(self, environ: Mapping[str, str]) -> openai.AsyncOpenAI:
+        """The Azure client on ``/openai/deployments/...``, which the pinned ``api-version`` needs."""
+        key = self._key(environ)
+        auth = {"api_key": key} if key is not None else {"azure_ad_token_provider": self._token_provider()}
+        return openai_client(
+            self.settings,
+            openai.AsyncAzureOpenAI,
+            azure_endpoint=self.settings.endpoint,
+            api_version=self.settings.api_version,
+            **auth,
+        )
+
+    def _key(self, environ: Mapping[str, str]) -> str | None:
+        name = self.settings.api_key_setting
+        return environ[name] if name else None
+
+    def _token_provider(self) -> Any:
+        """An async callable returning a fresh Entra ID token; the credential is closed in :meth:`aclose`."""
         from azure.identity.aio import DefaultAzureCredential, get_bearer_token_provider
 
         self._credential = DefaultAzureCredential()
-        return {"azure_ad_token_provider": get_bearer_token_provider(self._credential, ENTRA_SCOPE)}
+        return get_bearer_token_provider(self._credential, ENTRA_SCOPE)
 
     async def open(self, request: ChatRequest) -> UpstreamStream:
         """Open a streaming chat completion on this deployment."""

@@ -33,7 +33,7 @@ def test_minimal_document_gets_defaults() -> None:
     config = parse_config({"backends": [azure()], "models": {"gpt": ["east"]}})
     backend = config.backends[0]
     assert (backend.priority, backend.weight) == (1, 1)
-    assert backend.api_version == "2024-10-21"  # type: ignore[attr-defined]
+    assert backend.api_version is None and backend.uses_v1  # type: ignore[attr-defined]
     assert config.models == {"gpt": ("east",)}
     assert config.limits.max_body_bytes == 1024 * 1024
 
@@ -52,6 +52,22 @@ def test_every_problem_is_reported_with_its_field() -> None:
     assert "backends[0].endpoint" in found
     assert "backends[1].deployment" in found
     assert "must be one of" in found["backends[2].provider"]
+
+
+@pytest.mark.parametrize(
+    ("api_version", "uses_v1"), [("v1", True), ("2024-10-21", False), ("2025-04-01-preview", False)]
+)
+def test_azure_api_version_picks_the_v1_or_the_dated_path(api_version: str, uses_v1: bool) -> None:
+    config = parse_config({"backends": [azure(api_version=api_version)], "models": {"gpt": ["east"]}})
+    backend = config.backends[0]
+    assert (backend.api_version, backend.uses_v1) == (api_version, uses_v1)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("api_version", ["latest", "", "2024-1-1", "V1", "2024-10-21-beta", 20241021])
+def test_bad_azure_api_version_names_the_field_not_the_value(api_version: object) -> None:
+    found = problems({"backends": [azure(api_version=api_version)], "models": {"gpt": ["east"]}})
+    assert list(found) == ["backends[0].api_version"]
+    assert "2024-10-21-beta" not in found["backends[0].api_version"]
 
 
 def test_unknown_backend_in_models_is_named() -> None:
