@@ -22,7 +22,9 @@ from ..upstream.usage import usage_of
 
 logger = logging.getLogger(__name__)
 
-# Gemini omits a zero count; thinking tokens are billed as output, as OpenAI counts reasoning.
+# Gemini omits a zero count. candidatesTokenCount leaves thoughts out, but they are billed as
+# output and OpenAI's completion_tokens include reasoning, so both are summed. promptTokenCount
+# already includes cachedContentTokenCount, as OpenAI's prompt_tokens include cached tokens.
 COMPLETION_COUNTS = ("candidatesTokenCount", "thoughtsTokenCount")
 CONTENT_FILTER_REASONS = frozenset(
     {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"}
@@ -100,4 +102,11 @@ class ResponseTranslator:
         """Counts arrive on the last chunk only; earlier chunks carry just ``trafficType``."""
         if not isinstance(metadata, Mapping) or "promptTokenCount" not in metadata:
             return
-        self._usage = usage_of(metadata, ("promptTokenCount",), COMPLETION_COUNTS, provider="Vertex")
+        self._usage = usage_of(
+            metadata,
+            ("promptTokenCount",),
+            COMPLETION_COUNTS,
+            cached=("cachedContentTokenCount",),
+            reasoning=("thoughtsTokenCount",),
+            provider="Vertex",
+        )
