@@ -45,10 +45,19 @@ class ToolCallDelta:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token accounting for the whole response."""
+    """Token accounting for the whole response, in OpenAI's meaning.
+
+    ``cached_tokens`` (prompt tokens read from a provider's cache) and
+    ``cache_write_tokens`` (prompt tokens written to it) are parts of
+    ``prompt_tokens``; ``reasoning_tokens`` are part of ``completion_tokens``.
+    They are breakdowns for the bill, never added to the total again.
+    """
 
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

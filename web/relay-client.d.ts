@@ -80,6 +80,10 @@ export interface UsageEvent {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** Prompt tokens read from the provider's prompt cache; part of prompt_tokens. 0 when not reported. */
+  cached_tokens: number;
+  /** Tokens the model spent reasoning; part of completion_tokens. 0 when not reported. */
+  reasoning_tokens: number;
 }
 export interface DoneEvent {
   type: "done";

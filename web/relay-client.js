@@ -11,7 +11,7 @@
  * @typedef {{type: "text_delta", content: string}} TextDeltaEvent
  * @typedef {{type: "thinking", content: string}} ThinkingEvent
  * @typedef {{type: "tool_call", index: number, id: string|null, name: string|null, arguments_delta: string}} ToolCallEvent
- * @typedef {{type: "usage", prompt_tokens: number, completion_tokens: number, total_tokens: number}} UsageEvent
+ * @typedef {{type: "usage", prompt_tokens: number, completion_tokens: number, total_tokens: number, cached_tokens: number, reasoning_tokens: number}} UsageEvent
  * @typedef {{type: "done", finish_reason: string|null}} DoneEvent
  * @typedef {TextDeltaEvent|ThinkingEvent|ToolCallEvent|UsageEvent|DoneEvent} RelayEvent
  */
@@ -229,6 +229,9 @@ const usage = (u) => ({
   prompt_tokens: u.prompt_tokens ?? 0,
   completion_tokens: u.completion_tokens ?? 0,
   total_tokens: u.total_tokens ?? (u.prompt_tokens ?? 0) + (u.completion_tokens ?? 0),
+  // The typed dialect sends these flat; OpenAI nests them in *_tokens_details.
+  cached_tokens: u.cached_tokens ?? u.prompt_tokens_details?.cached_tokens ?? 0,
+  reasoning_tokens: u.reasoning_tokens ?? u.completion_tokens_details?.reasoning_tokens ?? 0,
 });
 
 /** @param {any} t */

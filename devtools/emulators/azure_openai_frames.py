@@ -75,6 +75,7 @@ class Reply:
     completion_tokens: int
     reasoning_tokens: int
     malformed_usage: bool = False
+    cached_tokens: int = 0
     id: str = field(default_factory=lambda: random_id("chatcmpl-", 29))
     created: int = field(default_factory=lambda: int(time.time()))
     model: str = MODEL
@@ -106,6 +107,7 @@ def plan_reply(scenario: Scenario, prompt_chars: int) -> Reply:
         completion_tokens=completion + reasoning,
         reasoning_tokens=reasoning,
         malformed_usage=scenario.malformed_usage,
+        cached_tokens=scenario.cache_counts(prompt)[0],
     )
 
 
@@ -153,7 +155,7 @@ def usage_document(reply: Reply) -> dict[str, Any]:
             "rejected_prediction_tokens": 0,
         },
         "prompt_tokens": reply.prompt_tokens,
-        "prompt_tokens_details": {"audio_tokens": 0, "cached_tokens": 0},
+        "prompt_tokens_details": {"audio_tokens": 0, "cached_tokens": reply.cached_tokens},
         "total_tokens": reply.prompt_tokens + reply.completion_tokens,
     }
 

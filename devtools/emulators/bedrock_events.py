@@ -48,7 +48,12 @@ def usage(scenario: Scenario, chars: int) -> dict[str, Any]:
     if scenario.malformed_usage:
         return {"inputTokens": "x", "outputTokens": None, "totalTokens": None}
     prompt, completion = scenario.usage(chars)
-    return {"inputTokens": prompt, "outputTokens": completion, "totalTokens": prompt + completion}
+    read, write = scenario.cache_counts(prompt)
+    usage = {"inputTokens": prompt - read - write, "outputTokens": completion, "totalTokens": prompt + completion}
+    if read or write:
+        # Bedrock's inputTokens leaves the cached part out; the total still counts it.
+        usage |= {"cacheReadInputTokens": read, "cacheWriteInputTokens": write}
+    return usage
 
 
 def _delta(index: int, delta: dict[str, Any]) -> Event:

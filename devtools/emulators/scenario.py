@@ -52,6 +52,9 @@ class Scenario:
     ``error_after``, ``close_after`` and ``stall_after`` end a stream after that
     many frames; ``malformed_after`` slips one corrupt frame in there and goes
     on; ``malformed_usage`` reports a token count that is not a number;
+    ``cached_tokens`` and ``cache_write_tokens`` say how many of the prompt
+    tokens were read from and written to the prompt cache, each emulator
+    reporting them in its service's own usage fields;
     ``throttle_headers`` false sends a 429 without Retry-After, as a gateway
     in front of the service may.
     """
@@ -79,6 +82,8 @@ class Scenario:
     content_filter: bool = False
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
     before_headers: str | None = None
     headers_delay_ms: float = 0.0
     malformed_after: int | None = None
@@ -104,6 +109,11 @@ class Scenario:
         if completion is None:
             completion = max(1, len(self.text_pieces()))
         return prompt, completion
+
+    def cache_counts(self, prompt: int) -> tuple[int, int]:
+        """Prompt tokens read from and written to the cache, never more than the prompt holds."""
+        read = min(max(0, self.cached_tokens), prompt)
+        return read, min(max(0, self.cache_write_tokens), prompt - read)
 
 
 def split_text(text: str, chunks: int | None) -> list[str]:

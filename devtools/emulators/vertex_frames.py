@@ -187,6 +187,11 @@ def native_usage(scenario: Scenario, prompt_chars: int) -> dict[str, Any]:
     }
     if thoughts:
         usage["thoughtsTokenCount"] = thoughts
+    cached = scenario.cache_counts(prompt)[0]
+    if cached:
+        # promptTokenCount already includes the cached part, and Gemini omits a zero count.
+        usage["cachedContentTokenCount"] = cached
+        usage["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": cached}]
     return usage
 
 
@@ -276,6 +281,9 @@ def openai_usage(scenario: Scenario, prompt_chars: int) -> dict[str, Any]:
     }
     if thoughts:
         usage["completion_tokens_details"] = {"reasoning_tokens": thoughts}
+    cached = scenario.cache_counts(prompt)[0]
+    if cached:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached}
     return usage
 
 

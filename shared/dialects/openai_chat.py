@@ -153,11 +153,14 @@ def legacy_reason(reason: str) -> str:
     return "function_call" if reason == "tool_calls" else reason
 
 
-def usage_body(usage: Usage) -> dict[str, int]:
+def usage_body(usage: Usage) -> dict[str, Any]:
+    """OpenAI's usage object, with the cached and reasoning breakdowns its SDKs type."""
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
     }
 
 

@@ -5,7 +5,7 @@ the event type instead of digging through ``choices[0].delta``:
 
     text_delta {content}            thinking {content}
     tool_call {index, id, name, arguments_delta}
-    usage {prompt_tokens, completion_tokens, total_tokens}
+    usage {prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens}
     done {finish_reason}            error {code, message, retryable}
 
 A heartbeat is an SSE comment (``: keep-alive``), which readers ignore.
@@ -60,6 +60,8 @@ def _typed(event: UpstreamEvent) -> tuple[str, dict[str, Any]]:
             "prompt_tokens": event.prompt_tokens,
             "completion_tokens": event.completion_tokens,
             "total_tokens": event.total_tokens,
+            "cached_tokens": event.cached_tokens,
+            "reasoning_tokens": event.reasoning_tokens,
         }
     if isinstance(event, Finish):
         return "done", {"finish_reason": event.reason}

@@ -231,7 +231,14 @@ def chunk_to_events(chunk: Mapping[str, Any]) -> list[StreamEvent]:
     events: list[StreamEvent] = []
     usage = chunk.get("usage")
     if isinstance(usage, Mapping):
-        counted = usage_of(usage, ("prompt_tokens",), ("completion_tokens",), provider="OpenAI-compatible upstream")
+        counted = usage_of(
+            usage,
+            ("prompt_tokens",),
+            ("completion_tokens",),
+            cached=("prompt_tokens_details.cached_tokens",),
+            reasoning=("completion_tokens_details.reasoning_tokens",),
+            provider="OpenAI-compatible upstream",
+        )
         if counted is not None:
             events.append(counted)
     for choice in chunk.get("choices") or ():

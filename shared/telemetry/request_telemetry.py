@@ -177,6 +177,8 @@ class RequestTelemetry:
             c.STREAM: record.stream,
             c.INPUT_TOKENS: record.usage.prompt_tokens if record.usage else None,
             c.OUTPUT_TOKENS: record.usage.completion_tokens if record.usage else None,
+            c.CACHE_READ_INPUT_TOKENS: record.usage.cached_tokens if record.usage else None,
+            c.CACHE_CREATION_INPUT_TOKENS: record.usage.cache_write_tokens if record.usage else None,
         }
         span.set_attributes({name: value for name, value in details.items() if value is not None})
         if outcome != OK:

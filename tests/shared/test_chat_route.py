@@ -76,7 +76,10 @@ def test_messages_and_sampling_reach_the_upstream(http: httpx.Client, azure: Azu
 def test_usage_is_reported_before_done(http: httpx.Client, azure: AzureOpenAIEmulator) -> None:
     prompt = inline_prompt(prompt_tokens=11, completion_tokens=22)
     _, _, events = stream(http, {"model": "azure", "prompt": prompt})
-    assert events[-2] == ("usage", {"prompt_tokens": 11, "completion_tokens": 22, "total_tokens": 33})
+    assert events[-2] == (
+        "usage",
+        {"prompt_tokens": 11, "completion_tokens": 22, "total_tokens": 33, "cached_tokens": 0, "reasoning_tokens": 0},
+    )
 
 
 def test_tool_calls_stream_as_typed_events(http: httpx.Client, azure: AzureOpenAIEmulator) -> None:
@@ -182,4 +185,10 @@ def test_usage_follows_the_last_delta_on_every_provider(every_provider_relay_url
         _, _, events = stream(http, {"model": alias, "prompt": prompt})
     assert names(events)[-2:] == ["usage", "done"], names(events)
     assert names(events).count("usage") == 1 and names(events).count("text_delta") >= 2
-    assert events[-2][1] == {"prompt_tokens": 7, "completion_tokens": 9, "total_tokens": 16}
+    assert events[-2][1] == {
+        "prompt_tokens": 7,
+        "completion_tokens": 9,
+        "total_tokens": 16,
+        "cached_tokens": 0,
+        "reasoning_tokens": 0,
+    }

@@ -184,9 +184,24 @@ describe("normalization", { timeout: 5_000 }, () => {
       { type: "text_delta", content: "t" },
       { type: "tool_call", index: 0, id: "c0", name: "f", arguments_delta: "{" },
       { type: "tool_call", index: 1, id: null, name: null, arguments_delta: "}" },
-      { type: "usage", prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+      { type: "usage", prompt_tokens: 3, completion_tokens: 4, total_tokens: 7, cached_tokens: 0, reasoning_tokens: 0 },
       { type: "done", finish_reason: null },
     ]);
+  });
+
+  test("cached and reasoning tokens: nested in openai usage, flat in the events usage, the same normalized", async () => {
+    const openaiUsage = {
+      prompt_tokens: 9, completion_tokens: 5, total_tokens: 14,
+      prompt_tokens_details: { cached_tokens: 6 }, completion_tokens_details: { reasoning_tokens: 3 },
+    };
+    const openai = fakeFetch(() => ({ chunks: [`data: ${JSON.stringify({ choices: [], usage: openaiUsage })}\n\ndata: [DONE]\n\n`] }));
+    const flat = { prompt_tokens: 9, completion_tokens: 5, total_tokens: 14, cached_tokens: 6, reasoning_tokens: 3 };
+    const events = fakeFetch(() => ({ chunks: [sse("usage", flat), DONE_EV] }));
+    const expected = { type: "usage", ...flat };
+    const fromOpenai = await collect(new RelayClient({ fetch: openai.fetch }).stream({ dialect: "openai", model: "m", prompt: "p" }));
+    const fromEvents = await collect(new RelayClient({ fetch: events.fetch }).stream({ model: "m", prompt: "p" }));
+    assert.deepEqual(fromOpenai[0], expected);
+    assert.deepEqual(fromEvents[0], expected);
   });
 
   test("events: defaults filled (tool_call id/name null, arguments_delta '')", async () => {
@@ -194,7 +209,7 @@ describe("normalization", { timeout: 5_000 }, () => {
     const events = await collect(new RelayClient({ fetch: f.fetch }).stream({ model: "m", prompt: "p" }));
     assert.deepEqual(events.slice(0, 2), [
       { type: "tool_call", index: 2, id: null, name: null, arguments_delta: "" },
-      { type: "usage", prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+      { type: "usage", prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, cached_tokens: 0, reasoning_tokens: 0 },
     ]);
   });
 
@@ -437,7 +452,7 @@ describe("chat()", { timeout: 5_000 }, () => {
       text: full,
       reasoning: "ユーザーは東京の天気を知りたいようだ。ツールを呼ぶ。",
       finish_reason: "tool_calls",
-      usage: { type: "usage", prompt_tokens: 42, completion_tokens: 37, total_tokens: 79 },
+      usage: { type: "usage", prompt_tokens: 42, completion_tokens: 37, total_tokens: 79, cached_tokens: 0, reasoning_tokens: 12 },
       tool_calls: [
         { id: "call_7f3aQ", name: "get_weather", arguments: '{"city":"東京","unit":"℃"}' },
         { id: "call_8b1cZ", name: "get_time", arguments: '{"tz":"Asia/Tokyo"}' },

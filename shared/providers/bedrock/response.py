@@ -52,10 +52,24 @@ def finish_reason(stop_reason: object) -> str:
 
 
 def usage(body: Any) -> Usage | None:
-    """``metadata.usage`` as canonical usage; cached input counts as prompt tokens, as in OpenAI."""
+    """``metadata.usage`` as canonical usage, in OpenAI's meaning.
+
+    Bedrock's ``inputTokens`` leaves out the tokens read from and written to
+    the prompt cache, while OpenAI's ``prompt_tokens`` includes cached ones;
+    so prompt tokens are all three, and the reads and writes are reported as
+    parts of them. Bedrock's ``outputTokens`` already includes thinking and
+    Converse does not break it out, so no reasoning count is reported.
+    """
     if not isinstance(body, dict):
         return None
-    return usage_of(body, PROMPT_COUNTS, ("outputTokens",), provider="Bedrock")
+    return usage_of(
+        body,
+        PROMPT_COUNTS,
+        ("outputTokens",),
+        cached=("cacheReadInputTokens",),
+        cache_write=("cacheWriteInputTokens",),
+        provider="Bedrock",
+    )
 
 
 class ConverseTranslator:

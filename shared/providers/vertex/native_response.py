@@ -20,7 +20,9 @@ from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDe
 from ..upstream.usage import usage_of
 from .finish_reasons import finish_failure, finish_reason
 
-# Gemini omits a zero count; thinking tokens are billed as output, as OpenAI counts reasoning.
+# Gemini omits a zero count. candidatesTokenCount leaves thoughts out, but they are billed as
+# output and OpenAI's completion_tokens include reasoning, so both are summed. promptTokenCount
+# already includes cachedContentTokenCount, as OpenAI's prompt_tokens include cached tokens.
 COMPLETION_COUNTS = ("candidatesTokenCount", "thoughtsTokenCount")
 
 
@@ -89,4 +91,11 @@ class ResponseTranslator:
         """Counts arrive on the last chunk only; earlier chunks carry just ``trafficType``."""
         if not isinstance(metadata, Mapping) or "promptTokenCount" not in metadata:
             return
-        self._usage = usage_of(metadata, ("promptTokenCount",), COMPLETION_COUNTS, provider="Vertex")
+        self._usage = usage_of(
+            metadata,
+            ("promptTokenCount",),
+            COMPLETION_COUNTS,
+            cached=("cachedContentTokenCount",),
+            reasoning=("thoughtsTokenCount",),
+            provider="Vertex",
+        )

@@ -91,3 +91,16 @@ async def test_collect_builds_one_completion() -> None:
 async def test_collect_raises_on_error() -> None:
     with pytest.raises(UpstreamError, match="boom"):
         await collect_completion(_events(TextDelta("a"), StreamError("x", "boom")), "m")
+
+
+def test_usage_carries_the_cached_and_reasoning_breakdowns() -> None:
+    encoder = ChunkEncoder(model="m", include_usage=True)
+    out = encoder.encode(Usage(10, 6, cached_tokens=4, reasoning_tokens=5, cache_write_tokens=3))
+    usage = json.loads(frames(out + encoder.encode(Finish("stop")))[-2])["usage"]
+    assert usage == {
+        "prompt_tokens": 10,
+        "completion_tokens": 6,
+        "total_tokens": 16,
+        "prompt_tokens_details": {"cached_tokens": 4},
+        "completion_tokens_details": {"reasoning_tokens": 5},
+    }

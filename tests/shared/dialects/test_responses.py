@@ -189,3 +189,12 @@ async def test_collecting_a_failed_stream_raises() -> None:
             feed([TextDelta("a"), StreamError("rate_limited", "slow down", retryable=True)]), ResponseBuilder("alias")
         )
     assert (raised.value.code, raised.value.retryable) == ("rate_limited", True)
+
+
+async def test_usage_details_carry_cached_and_reasoning_tokens() -> None:
+    events = [TextDelta("a"), Usage(9, 7, cached_tokens=8, reasoning_tokens=6), Finish("stop")]
+    document = await collect_response(feed(events), ResponseBuilder("alias"))
+    usage = document["usage"]
+    assert usage["input_tokens_details"] == {"cached_tokens": 8}
+    assert usage["output_tokens_details"] == {"reasoning_tokens": 6}
+    assert (usage["input_tokens"], usage["output_tokens"], usage["total_tokens"]) == (9, 7, 16)

@@ -26,7 +26,11 @@ def parse(frame: bytes) -> tuple[str, dict[str, object]]:
         (TextDelta("東京🍣"), "text_delta", {"content": "東京🍣"}),
         (ReasoningDelta("hmm"), "thinking", {"content": "hmm"}),
         (ToolCallDelta(1, "c1", "f", "{"), "tool_call", {"index": 1, "id": "c1", "name": "f", "arguments_delta": "{"}),
-        (Usage(2, 3), "usage", {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}),
+        (
+            Usage(2, 3, cached_tokens=1, reasoning_tokens=2),
+            "usage",
+            {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5, "cached_tokens": 1, "reasoning_tokens": 2},
+        ),
         (Finish("length"), "done", {"finish_reason": "length"}),
         (StreamError("x", "boom", True), "error", {"code": "x", "message": "boom", "retryable": True}),
     ],
@@ -93,7 +97,13 @@ async def frames_of(*items: StreamEvent) -> list[tuple[str, dict[str, object]]]:
 async def test_usage_reported_mid_stream_is_written_after_the_last_delta() -> None:
     frames = await frames_of(TextDelta("a"), Usage(2, 3), TextDelta("b"), Finish("stop"))
     assert [name for name, _ in frames] == ["text_delta", "text_delta", "usage", "done"]
-    assert frames[2][1] == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
+    assert frames[2][1] == {
+        "prompt_tokens": 2,
+        "completion_tokens": 3,
+        "total_tokens": 5,
+        "cached_tokens": 0,
+        "reasoning_tokens": 0,
+    }
 
 
 @pytest.mark.anyio

@@ -145,3 +145,11 @@ def test_the_table_store_enforces_limits_too(
     assert ledger_of(server).spent == 11
     assert stream(server).status_code == 200
     assert error_of(stream(server), 429)["code"] == "rate_limit_exceeded"
+
+
+def test_cached_prompt_tokens_are_charged_in_full(start_relay: Callable[..., ThreadedServer], azure: Any) -> None:
+    server = quota_relay(start_relay, azure, profiles={"default": {"tokens_per_day": 10_000}})
+    prompt = inline_prompt(prompt_tokens=30, completion_tokens=5, cached_tokens=20, reasoning="Think it over.")
+    response = stream(server, prompt)
+    assert response.status_code == 200 and b'"cached_tokens":20' in response.content
+    assert ledger_of(server).spent == 30 + 5 + 4  # four reasoning tokens are completion tokens

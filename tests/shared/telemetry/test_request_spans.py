@@ -227,3 +227,14 @@ def test_each_heartbeat_sent_is_an_event_on_the_server_span(
     names = [event.name for event in server.events]
     heartbeats = names.count("relay.heartbeat")
     assert heartbeats >= 2 and heartbeats == dict(server.attributes or {})["relay.heartbeats"]
+
+
+def test_cached_prompt_tokens_are_on_the_server_span(telemetry_relay: Callable[..., str], recorded: Recorded) -> None:
+    prompt = inline_prompt(prompt_tokens=30, completion_tokens=4, cached_tokens=12)
+    with sdk(telemetry_relay()) as client:
+        client.chat.completions.create(model="azure", messages=[{"role": "user", "content": prompt}])
+    [server] = recorded.server_spans()
+    attributes = dict(server.attributes or {})
+    assert attributes["gen_ai.usage.input_tokens"] == 30
+    assert attributes["gen_ai.usage.cache_read.input_tokens"] == 12
+    assert attributes["gen_ai.usage.cache_creation.input_tokens"] == 0

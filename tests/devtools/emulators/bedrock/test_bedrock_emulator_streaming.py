@@ -115,3 +115,15 @@ def test_metadata_usage_and_metrics(client: BaseClient) -> None:
     metadata = stream(client, text="abc", prompt_tokens=11, completion_tokens=7, delay_ms=5)[-1]["metadata"]
     assert metadata["usage"] == {"inputTokens": 11, "outputTokens": 7, "totalTokens": 18}
     assert isinstance(metadata["metrics"]["latencyMs"], int) and metadata["metrics"]["latencyMs"] >= 5
+
+
+def test_cache_reads_and_writes_are_left_out_of_input_tokens(client: BaseClient) -> None:
+    scenario = {"prompt_tokens": 40, "completion_tokens": 7, "cached_tokens": 24, "cache_write_tokens": 8}
+    usage = stream(client, text="abc", **scenario)[-1]["metadata"]["usage"]
+    assert usage == {
+        "inputTokens": 8,
+        "outputTokens": 7,
+        "totalTokens": 47,
+        "cacheReadInputTokens": 24,
+        "cacheWriteInputTokens": 8,
+    }

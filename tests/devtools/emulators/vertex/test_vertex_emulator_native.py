@@ -264,3 +264,11 @@ def test_lifespan_protocol_is_answered(emulator: VertexEmulator) -> None:
 
     asyncio.run(emulator({"type": "lifespan"}, receive, send))
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_cached_tokens_are_reported_inside_the_prompt_count(server: ThreadedServer, token: str) -> None:
+    prompt = inline_prompt(text="abc", prompt_tokens=40, completion_tokens=3, cached_tokens=32)
+    _, events = native_stream(server.url, token, prompt)
+    usage = events[-1]["usageMetadata"]
+    assert (usage["promptTokenCount"], usage["cachedContentTokenCount"]) == (40, 32)
+    assert usage["cacheTokensDetails"] == [{"modality": "TEXT", "tokenCount": 32}]

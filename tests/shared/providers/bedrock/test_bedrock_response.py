@@ -146,7 +146,7 @@ def test_finish_reasons(stop_reason: object, finish: str) -> None:
         ({"inputTokens": 10, "outputTokens": 2, "totalTokens": 12}, Usage(10, 2)),
         (
             {"inputTokens": 10, "outputTokens": 2, "cacheReadInputTokens": 100, "cacheWriteInputTokens": 5},
-            Usage(115, 2),
+            Usage(115, 2, cached_tokens=100, cache_write_tokens=5),
         ),
         ({}, Usage(0, 0)),
         (None, None),

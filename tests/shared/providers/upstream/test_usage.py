@@ -36,15 +36,68 @@ def test_malformed_usage_is_dropped_with_a_warning_naming_the_field(caplog: pyte
     assert "prompt_tokens" in caplog.text and "'x'" not in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"p": 9, "c": 5, "d": {"cached": 4}, "r": 2}, Usage(9, 5, cached_tokens=4, reasoning_tokens=2)),
+        ({"p": 9, "c": 5, "d": None}, Usage(9, 5)),
+        ({"p": 9, "c": 5, "d": {}}, Usage(9, 5)),
+        ({"p": 9, "c": 5, "d": {"cached": "4"}}, None),
+        ({"p": 9, "c": 5, "d": 4}, None),
+        ({"p": 9, "c": 5, "r": -1}, None),
+        ({"p": 9, "c": 5, "r": True}, None),
+    ],
+)
+def test_cached_and_reasoning_counts_are_checked_like_the_others(body: dict[str, Any], expected: Usage | None) -> None:
+    assert usage_of(body, ("p",), ("c",), cached=("d.cached",), reasoning=("r",), provider="test") == expected
+
+
+def test_a_malformed_detail_count_names_its_path(caplog: pytest.LogCaptureFixture) -> None:
+    usage = {"prompt_tokens": 3, "completion_tokens": 1, "prompt_tokens_details": {"cached_tokens": 1.5}}
+    assert chunk_to_events({"choices": [], "usage": usage}) == []
+    assert "prompt_tokens_details.cached_tokens" in caplog.text
+
+
+def test_openai_details_become_cached_and_reasoning_tokens() -> None:
+    usage = {
+        "prompt_tokens": 10,
+        "completion_tokens": 7,
+        "prompt_tokens_details": {"cached_tokens": 6, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 5},
+    }
+    assert chunk_to_events({"choices": [], "usage": usage}) == [Usage(10, 7, cached_tokens=6, reasoning_tokens=5)]
+
+
+def test_bedrock_prompt_tokens_add_the_cache_reads_and_writes_input_tokens_leaves_out() -> None:
+    body = {"inputTokens": 2, "outputTokens": 3, "cacheReadInputTokens": 5, "cacheWriteInputTokens": 7}
+    assert bedrock_usage(body) == Usage(14, 3, cached_tokens=5, cache_write_tokens=7)
+
+
 def test_bedrock_usage_is_checked() -> None:
-    assert bedrock_usage({"inputTokens": 2, "outputTokens": 3, "cacheReadInputTokens": 1}) == Usage(3, 3)
+    assert bedrock_usage({"inputTokens": 2, "outputTokens": 3, "cacheReadInputTokens": 1}) == Usage(
+        3, 3, cached_tokens=1
+    )
+    assert bedrock_usage({"inputTokens": 2, "outputTokens": 3, "cacheWriteInputTokens": "1"}) is None
     assert bedrock_usage({"inputTokens": 2, "outputTokens": "3"}) is None
     assert bedrock_usage({"inputTokens": False, "outputTokens": 3}) is None
 
 
 def test_vertex_native_usage_is_checked() -> None:
-    assert usage_at_end({"promptTokenCount": 4, "candidatesTokenCount": 2, "thoughtsTokenCount": 1}) == [Usage(4, 3)]
+    assert usage_at_end({"promptTokenCount": 4, "candidatesTokenCount": 2, "thoughtsTokenCount": 1}) == [
+        Usage(4, 3, reasoning_tokens=1)
+    ]
+    assert usage_at_end({"promptTokenCount": 4, "candidatesTokenCount": 2, "cachedContentTokenCount": "3"}) == []
     assert usage_at_end({"promptTokenCount": 4, "candidatesTokenCount": -2}) == []
+
+
+def test_gemini_cached_tokens_are_already_inside_the_prompt_count() -> None:
+    metadata = {
+        "promptTokenCount": 40,
+        "cachedContentTokenCount": 32,
+        "candidatesTokenCount": 2,
+        "thoughtsTokenCount": 6,
+    }
+    assert usage_at_end(metadata) == [Usage(40, 8, cached_tokens=32, reasoning_tokens=6)]
 
 
 def usage_at_end(metadata: dict[str, Any]) -> list[Usage]:

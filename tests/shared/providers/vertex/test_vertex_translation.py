@@ -309,7 +309,7 @@ def test_chunks_become_deltas_with_finish_and_usage_held_to_the_end() -> None:
     assert (first_call.index, first_call.name, first_call.arguments) == (0, "f", '{"q":"東京"}')
     assert first_call.id is not None and first_call.id.startswith("call_")
     assert (second_call.index, second_call.id, second_call.arguments) == (1, "given-id", "{}")
-    assert list(translator.end()) == [Usage(7, 5), Finish("tool_calls")]
+    assert list(translator.end()) == [Usage(7, 5, reasoning_tokens=2), Finish("tool_calls")]
 
 
 def test_a_blocked_prompt_finishes_as_content_filter() -> None:
