@@ -3,11 +3,20 @@
 A cache point ends a cached prefix, so it never opens a list of blocks (in
 ``system``, a message's content or ``toolConfig.tools``), and one request
 holds at most ``MAX_CACHE_POINTS`` of them.
+
+The cache itself is emulated from the request log: the prefix up to the last
+cache point is written the first time the emulator sees it since its reset,
+and read on every later request that repeats it, as Bedrock bills them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Iterable
 from typing import Any
+
+from .scenario import Scenario
 
 MAX_CACHE_POINTS = 4
 _TYPES = ("default",)
@@ -49,3 +58,24 @@ def _enum_problem(where: str, allowed: str) -> str:
         f"1 validation error detected: Value at '{where}' failed to satisfy constraint: "
         f"Member must satisfy enum value set: [{allowed}]"
     )
+
+
+def with_prompt_cache(scenario: Scenario, body: dict[str, Any], earlier: Iterable[Any]) -> Scenario:
+    """``scenario`` with the cache counts of this body's cached prefix, unless the scenario scripts its own."""
+    prefix = cached_prefix(body)
+    if not prefix or scenario.cached_tokens or scenario.cache_write_tokens:
+        return scenario
+    chars = sum(len(block["text"]) for block in prefix if isinstance(block.get("text"), str))
+    tokens = max(1, math.ceil(chars / 4))
+    seen = any(isinstance(other, dict) and cached_prefix(other) == prefix for other in earlier)
+    field = "cached_tokens" if seen else "cache_write_tokens"
+    return dataclasses.replace(scenario, **{field: tokens})
+
+
+def cached_prefix(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The blocks up to the last cache point, in Bedrock's cache order: tools, system, then messages."""
+    blocks = [*((body.get("toolConfig") or {}).get("tools") or []), *(body.get("system") or [])]
+    blocks += [block for message in body.get("messages") or [] for block in message.get("content") or []]
+    blocks = [block for block in blocks if isinstance(block, dict)]
+    ends = [index for index, block in enumerate(blocks) if "cachePoint" in block]
+    return blocks[: ends[-1]] if ends else []

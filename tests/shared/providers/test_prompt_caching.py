@@ -109,3 +109,19 @@ def test_a_malformed_tool_breakpoint_is_a_400_naming_it(every_provider_sdk: open
     with pytest.raises(openai.BadRequestError) as caught:
         every_provider_sdk.chat.completions.create(model="bedrock", messages=MESSAGES, tools=[tool])
     assert caught.value.body["param"] == "tools[0].cache_control.type"  # type: ignore[index]
+
+
+def test_a_repeated_bedrock_prefix_is_reported_as_cached(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any]
+) -> None:
+    messages: list[Any] = [
+        {"role": "user", "content": [{**MESSAGES[1]["content"][0]}, {"type": "text", "text": "Go."}]}
+    ]
+    usages = []
+    for _ in range(2):
+        answer = every_provider_sdk.chat.completions.create(model="bedrock", messages=messages)
+        assert answer.usage is not None
+        details = answer.usage.prompt_tokens_details
+        usages.append(details.cached_tokens if details else 0)
+    assert usages[0] == 0  # written to the cache, not read from it
+    assert usages[1] == len("A long document.") // 4

@@ -9,7 +9,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from devtools.emulators.bedrock import BedrockEmulator
-from devtools.emulators.bedrock_cache import cache_point_problem
+from devtools.emulators.bedrock_cache import cache_point_problem, with_prompt_cache
+from devtools.emulators.scenario import Scenario
 from tests.devtools.emulators.bedrock.bedrock_emulator_calls import MODEL, read_all, text_of
 
 POINT = {"cachePoint": {"type": "default"}}
@@ -72,3 +73,18 @@ def test_a_cache_point_of_unknown_shape_is_refused(point: Any, field: str) -> No
 
 def test_a_request_without_cache_points_has_no_problem() -> None:
     assert cache_point_problem({"messages": [{"role": "user", "content": [{"text": "a"}]}]}) is None
+
+
+def test_a_cached_prefix_is_written_first_then_read() -> None:
+    body = {"messages": [{"role": "user", "content": [{"text": "x" * 40}, POINT, {"text": "q"}]}]}
+    written = with_prompt_cache(Scenario(), body, earlier=[])
+    assert (written.cached_tokens, written.cache_write_tokens) == (0, 10)
+    read = with_prompt_cache(Scenario(), body, earlier=[body])
+    assert (read.cached_tokens, read.cache_write_tokens) == (10, 0)
+
+
+def test_scripted_cache_counts_win_and_no_cache_point_caches_nothing() -> None:
+    body = {"messages": [{"role": "user", "content": [{"text": "x" * 40}, POINT]}]}
+    assert with_prompt_cache(Scenario(cached_tokens=3), body, earlier=[body]).cached_tokens == 3
+    plain = {"messages": [{"role": "user", "content": [{"text": "x" * 40}]}]}
+    assert with_prompt_cache(Scenario(), plain, earlier=[plain]) == Scenario()
