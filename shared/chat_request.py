@@ -23,7 +23,7 @@ from pydantic import (
 
 from .errors import InvalidRequest
 from .json_body import INT64, MAX_DEPTH, load_object, nesting_depth
-from .request_fields import FunctionName, LogitBias, Metadata
+from .request_fields import CacheControl, FunctionName, LogitBias, Metadata
 
 # "function" is the legacy tool result; it is rewritten as a "tool" message before any provider sees it.
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
@@ -79,6 +79,8 @@ class ContentPart(BaseModel):
 
     type: Literal["text", "image_url", "input_audio", "file", "refusal"]
     text: str | None = None
+    # Read by the Bedrock translation only; left out of every dump, so OpenAI-protocol upstreams never see it.
+    cache_control: CacheControl | None = Field(default=None, exclude=True)
 
 
 class FunctionCall(_Strict):
@@ -102,6 +104,8 @@ class ChatMessage(_Strict):
     tool_call_id: str | None = None
     refusal: str | None = None
     function_call: FunctionCall | None = None
+    # Read by the Bedrock translation only; left out of every dump, so OpenAI-protocol upstreams never see it.
+    cache_control: CacheControl | None = Field(default=None, exclude=True)
 
     @field_validator("content")
     @classmethod
@@ -151,6 +155,8 @@ class FunctionDefinition(BaseModel):
 class Tool(_Strict):
     type: Literal["function"]
     function: FunctionDefinition
+    # Read by the Bedrock translation only; left out of every dump, so OpenAI-protocol upstreams never see it.
+    cache_control: CacheControl | None = Field(default=None, exclude=True)
 
 
 class JsonSchemaFormat(_Strict):
@@ -332,7 +338,9 @@ def refuse_unrelayable(chat: ChatRequest) -> None:
 
 def validation_error_to_invalid_request(exc: ValidationError, within: tuple[str, ...] = ()) -> InvalidRequest:
     """The first validation problem as a 400 that names its field (``within`` the parent's fields)."""
-    problem = exc.errors(include_url=False, include_input=False)[0]
+    errors = exc.errors(include_url=False, include_input=False)
+    # A bad breakpoint in a content list also fails the ``str`` branch of ``content``; name the breakpoint.
+    problem = next((error for error in errors if "cache_control" in error["loc"]), errors[0])
     param = field_path((*within, *problem["loc"]))
     message = problem["msg"]
     if problem["type"] == "extra_forbidden":

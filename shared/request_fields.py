@@ -7,7 +7,7 @@ which every schema reader and the fuzz suite understand.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -41,3 +41,16 @@ class FunctionName(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     name: str = Field(min_length=1)
+
+
+class CacheControl(BaseModel):
+    """A prompt-cache breakpoint, ``{"type": "ephemeral"}``, as frameworks send it to OpenAI-compatible gateways.
+
+    It marks the end of a prefix worth caching: Bedrock gets a ``cachePoint``
+    there; Azure OpenAI and Gemini cache on their own and never see it.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    type: Literal["ephemeral"]
+    ttl: Literal["5m", "1h"] | None = None

@@ -36,6 +36,7 @@ from urllib.parse import unquote
 
 from .asgi import ADMIN_PREFIX, Receive, Scope, Send, handle_admin, header, play, rate_limit_headers, read_body
 from .asgi import send_json as _send_json
+from .bedrock_cache import cache_point_problem, with_prompt_cache
 from .bedrock_events import converse_output, stream_events, tool_use_id
 from .cli import emulator_parser, run_emulator
 from .eventstream import encode_message, event_frame, exception_frame
@@ -183,7 +184,7 @@ def validate_request(body: Any) -> str | None:
         if message["role"] == previous:
             return ALTERNATE_ROLES
         previous = message["role"]
-    return None
+    return cache_point_problem(body)
 
 
 def _message_problem(message: Any, position: int) -> str | None:
@@ -280,7 +281,7 @@ class BedrockEmulator:
         if wanted.problem is not None:
             await _reject(send, record, AwsError(400, "ValidationException", wanted.problem), "rejected")
             return
-        scenario = shaped(scenario, wanted)
+        scenario = with_prompt_cache(shaped(scenario, wanted), body, [r.body for r in self.recorder.records[:-1]])
         if scenario.status != 200:
             await _reject(send, record, http_error(scenario), "error_status", rate_limit_headers(scenario))
             return

@@ -167,7 +167,8 @@ def converse_wanted(body: dict[str, Any]) -> Wanted:
         problem, schema = _output_config(body["outputConfig"])
         if problem:
             return Wanted(problem=problem)
-    tools = [t.get("toolSpec") or {} for t in (body.get("toolConfig") or {}).get("tools") or []]
+    entries = (body.get("toolConfig") or {}).get("tools") or []
+    tools = [t.get("toolSpec") or {} for t in entries if "cachePoint" not in t]
     choice = (body.get("toolConfig") or {}).get("toolChoice") or {}
     problem = _anthropic_fields_problem(body.get("additionalModelRequestFields"), tools)
     if problem:

@@ -22,6 +22,7 @@ from typing import Any
 from ...chat_request import ChatMessage, ChatRequest, ContentPart
 from ...errors import Untranslatable
 from ..unsupported import refuse_logit_bias
+from .cache_points import check_cache_point_count, with_cache_point
 from .structured import (
     STRUCTURED_TOOL,
     anthropic_tool_choice,
@@ -68,6 +69,7 @@ def converse_params(request: ChatRequest, model_id: str, structured: str = "auto
     metadata = request_metadata(request)
     if metadata:
         params["requestMetadata"] = metadata
+    check_cache_point_count(params)
     return params
 
 
@@ -128,11 +130,15 @@ def message_blocks(message: ChatMessage, index: int) -> list[Block]:
     """The Converse content blocks of one user, assistant or tool message."""
     if message.role == "tool":
         text = message.text()
-        return [{"toolResult": {"toolUseId": message.tool_call_id, "content": [{"text": text}]}}]
-    blocks = [_part_block(part, f"messages[{index}].content[{n}]") for n, part in enumerate(_parts(message))]
+        result = [{"toolResult": {"toolUseId": message.tool_call_id, "content": [{"text": text}]}}]
+        return with_cache_point(result, message.cache_control)
+    blocks: list[Block] = []
+    for n, part in enumerate(_parts(message)):
+        block = _part_block(part, f"messages[{index}].content[{n}]")
+        blocks += with_cache_point([block] if block else [], part.cache_control)
     for position, call in enumerate(message.tool_calls or []):
         blocks.append(_tool_use(call.id, call.function.name, call.function.arguments, index, position))
-    return [block for block in blocks if block is not None]
+    return with_cache_point(blocks, message.cache_control)
 
 
 def _parts(message: ChatMessage) -> list[ContentPart]:
@@ -142,13 +148,19 @@ def _parts(message: ChatMessage) -> list[ContentPart]:
 
 
 def _text_blocks(message: ChatMessage, index: int) -> list[Block]:
-    """System content: text only, empty text left out."""
-    for n, part in enumerate(_parts(message)):
+    """System content: text only, empty text left out; split at each cache breakpoint."""
+    parts = _parts(message)
+    for n, part in enumerate(parts):
         if part.type != "text":
             where = f"messages[{index}].content[{n}]"
             raise Untranslatable(f"{where}: a {message.role} message may only hold text", param=where)
-    text = message.text()
-    return [{"text": text}] if text else []
+    if not any(part.cache_control for part in parts):
+        text = message.text()
+        return with_cache_point([{"text": text}] if text else [], message.cache_control)
+    blocks: list[Block] = []
+    for part in parts:
+        blocks += with_cache_point([{"text": part.text}] if part.text else [], part.cache_control)
+    return with_cache_point(blocks, message.cache_control)
 
 
 def _part_block(part: ContentPart, where: str) -> Block | None:
@@ -229,7 +241,7 @@ def tool_config(request: ChatRequest, forced: str | None = None) -> dict[str, An
         if function.description:
             spec["description"] = function.description
         spec["inputSchema"] = {"json": function.parameters or {"type": "object", "properties": {}}}
-        specs.append({"toolSpec": spec})
+        specs += with_cache_point([{"toolSpec": spec}], tool.cache_control)
     config: dict[str, Any] = {"tools": specs}
     if choice is not None:
         config["toolChoice"] = tool_choice(choice)

@@ -288,3 +288,82 @@ def test_refusals_name_the_parameter(
 def test_tool_choice_none_without_tool_history_offers_no_tools() -> None:
     """Nothing to call means nothing called, which is what ``none`` asks; Converse has no such mode."""
     assert "toolConfig" not in params([user("hi")], tools=[BARE], tool_choice="none")
+
+
+# --- cache_control -> cachePoint ------------------------------------------------------
+
+CACHED = {"type": "ephemeral"}
+POINT = {"cachePoint": {"type": "default"}}
+
+
+def cached_text(value: str, **control: str) -> dict[str, Any]:
+    return {"type": "text", "text": value, "cache_control": {**CACHED, **control}}
+
+
+@pytest.mark.parametrize(
+    ("messages", "system", "first_turn"),
+    [
+        pytest.param(
+            [{"role": "system", "content": [{"type": "text", "text": "a"}, cached_text("b")]}, user("hi")],
+            [text("a"), text("b"), POINT],
+            [text("hi")],
+            id="a system part splits the system prompt at the breakpoint",
+        ),
+        pytest.param(
+            [{"role": "developer", "content": "rules", "cache_control": CACHED}, user("hi")],
+            [text("rules"), POINT],
+            [text("hi")],
+            id="a whole developer message",
+        ),
+        pytest.param(
+            [user([cached_text("doc", ttl="5m"), {"type": "text", "text": "q"}])],
+            None,
+            [text("doc"), {"cachePoint": {"type": "default", "ttl": "5m"}}, text("q")],
+            id="a user part keeps its ttl",
+        ),
+        pytest.param(
+            [user([cached_text("")]), user("next")],
+            None,
+            [text("next")],
+            id="a breakpoint on dropped empty text is dropped with it",
+        ),
+        pytest.param(
+            [{**user([cached_text("doc")]), "cache_control": CACHED}],
+            None,
+            [text("doc"), POINT],
+            id="part and message marking the same end give one cache point",
+        ),
+        pytest.param(
+            [user("q"), assistant(None, [("c1", "f", "{}")]), {**tool("c1", "result"), "cache_control": CACHED}],
+            None,
+            [text("q")],
+            id="a tool result",
+        ),
+    ],
+)
+def test_cache_points_follow_the_marked_content(
+    messages: list[dict[str, Any]], system: list[Any] | None, first_turn: list[Any]
+) -> None:
+    tools = [{"type": "function", "function": {"name": "f"}}] if any("tool_call_id" in m for m in messages) else None
+    converse = params(messages, **({"tools": tools} if tools else {}))
+    assert converse.get("system") == system
+    assert converse["messages"][0]["content"] == first_turn
+    if tools:
+        assert converse["messages"][-1]["content"][-1] == POINT
+
+
+def test_a_marked_tool_is_followed_by_a_cache_point() -> None:
+    tools = [
+        {"type": "function", "function": {"name": "a"}, "cache_control": CACHED},
+        {"type": "function", "function": {"name": "b"}},
+    ]
+    specs = params([user("hi")], tools=tools)["toolConfig"]["tools"]
+    assert [next(iter(entry)) for entry in specs] == ["toolSpec", "cachePoint", "toolSpec"]
+
+
+def test_more_than_four_cache_points_is_refused() -> None:
+    parts = [cached_text(f"part {n}") for n in range(4)]
+    assert sum("cachePoint" in block for block in params([user(parts)])["messages"][0]["content"]) == 4
+    with pytest.raises(InvalidRequest, match="at most 4") as caught:
+        params([user([*parts, cached_text("fifth")])])
+    assert caught.value.param == "cache_control"
