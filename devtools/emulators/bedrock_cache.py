@@ -68,8 +68,9 @@ def with_prompt_cache(scenario: Scenario, body: dict[str, Any], earlier: Iterabl
     chars = sum(len(block["text"]) for block in prefix if isinstance(block.get("text"), str))
     tokens = max(1, math.ceil(chars / 4))
     seen = any(isinstance(other, dict) and cached_prefix(other) == prefix for other in earlier)
-    field = "cached_tokens" if seen else "cache_write_tokens"
-    return dataclasses.replace(scenario, **{field: tokens})
+    if seen:
+        return dataclasses.replace(scenario, cached_tokens=tokens)
+    return dataclasses.replace(scenario, cache_write_tokens=tokens)
 
 
 def cached_prefix(body: dict[str, Any]) -> list[dict[str, Any]]:
