@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from devtools import fuzz_api
+from devtools.processes import free_port
 
 
 def test_a_short_run_against_the_health_route_passes_and_reports() -> None:
@@ -14,6 +15,7 @@ def test_a_short_run_against_the_health_route_passes_and_reports() -> None:
 
 
 def test_schemathesis_only_talks_to_loopback() -> None:
-    command = fuzz_api.schemathesis_command(8000, 10, 60, [])
-    assert command[2] == "http://127.0.0.1:8000/api/openapi.json"
+    port = free_port()
+    command = fuzz_api.schemathesis_command(port, 10, 60, [])
+    assert command[2] == f"http://127.0.0.1:{port}/api/openapi.json"
     assert f"--checks={','.join(fuzz_api.CHECKS)}" in command and "--mode=all" in command

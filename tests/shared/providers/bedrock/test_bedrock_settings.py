@@ -41,7 +41,7 @@ def test_defaults() -> None:
     [
         ({"region": "Mars"}, "backends[0].region", "should match pattern"),
         ({"model_id": ""}, "backends[0].model_id", "at least 1 character"),
-        ({"endpoint_url": "localhost:8102"}, "backends[0].endpoint_url", "should match pattern"),
+        ({"endpoint_url": "emulator.test:8102"}, "backends[0].endpoint_url", "should match pattern"),
         ({"max_connections": 0}, "backends[0].max_connections", "greater than or equal to 1"),
         ({"access_key_id_setting": "K"}, "backends[0]", "go together"),
         ({"session_token_setting": "T"}, "backends[0]", "needs access_key_id_setting"),

@@ -61,9 +61,9 @@ def chat(**fields: Any) -> ChatRequest:
             "/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
         ),
         (
-            {"location": "europe-west4", "endpoint_url": "http://127.0.0.1:8103/"},
-            "http://127.0.0.1:8103/v1/projects/p/locations/europe-west4/endpoints/openapi",
-            "http://127.0.0.1:8103/v1/projects/p/locations/europe-west4"
+            {"location": "europe-west4", "endpoint_url": "http://vertex.test:8103/"},
+            "http://vertex.test:8103/v1/projects/p/locations/europe-west4/endpoints/openapi",
+            "http://vertex.test:8103/v1/projects/p/locations/europe-west4"
             "/publishers/google/models/gemini-2.0-flash-001:streamGenerateContent?alt=sse",
         ),
     ],
@@ -83,7 +83,7 @@ def test_openai_model_gets_the_publisher_prefix() -> None:
     ("fields", "field"),
     [
         ({"api": "native", "model": "meta/llama-3.3-70b-instruct-maas"}, "backends[0]"),
-        ({"endpoint_url": "http://127.0.0.1:8103/v1/projects"}, "backends[0].endpoint_url"),
+        ({"endpoint_url": "http://vertex.test:8103/v1/projects"}, "backends[0].endpoint_url"),
         ({"location": "US Central"}, "backends[0].location"),
         ({"api": "grpc"}, "backends[0].api"),
         ({"model": "google/"}, "backends[0]"),
