@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Error, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Error, Page, sync_playwright
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.local_host import APP_ROOT
@@ -59,15 +59,21 @@ def browser(chromium: Path) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browsing context; an uncaught error in the page fails the test."""
-    context = browser.new_context(viewport={"width": 1000, "height": 720})
-    context.set_default_timeout(15_000)
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browsing context (its own storage), desktop-sized."""
+    created = browser.new_context(viewport={"width": 1000, "height": 720})
+    created.set_default_timeout(15_000)
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A tab in :func:`context`; an uncaught error in the page fails the test."""
     tab = context.new_page()
     errors: list[Error] = []
     tab.on("pageerror", lambda error: errors.append(error))
     yield tab
-    context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
