@@ -35,8 +35,11 @@ class DemoPage:
             self.page.wait_for_function("(m) => document.querySelector('#model').value === m", arg=model)
 
     def send(self, prompt: str, *, dialect: str = "events", press_enter: bool = False) -> None:
-        self.open_settings()
-        self.page.select_option("#dialect", dialect)
+        if self.page.input_value("#dialect") != dialect:
+            was_open = self.page.evaluate("document.querySelector('#settings-panel').open")
+            self.open_settings()
+            self.page.select_option("#dialect", dialect)
+            self.page.evaluate("(open) => { document.querySelector('#settings-panel').open = open; }", was_open)
         self.page.fill("#prompt", prompt)
         if press_enter:
             self.page.press("#prompt", "Enter")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
-from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
+from devtools.emulators.scenario import DEFAULT_TEXT
 from tests.web.demo_driver import LAST_REPLY, DemoPage
 
 REPLIES = "#transcript article.assistant"

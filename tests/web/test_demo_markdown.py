@@ -34,7 +34,7 @@ WATCH_RENDERS = """() => {
 
 XSS = (
     'Look: <img src=x onerror="window.__xss = 1"> and <script>window.__xss = 2</script> '
-    "and [a link](javascript:window.__xss=3) and <a href=\"javascript:window.__xss=4\">raw</a> "
+    'and [a link](javascript:window.__xss=3) and <a href="javascript:window.__xss=4">raw</a> '
     '![pic](x" onerror="window.__xss=5) <svg onload="window.__xss=6"></svg> <iframe src="javascript:1"></iframe>'
 )
 
