@@ -46,7 +46,10 @@ export class Credentials {
     if (!this.tokenMode) return this.fields.key.value.trim() || undefined;
     if (this.cached && this.cached.exp - EARLY_SECONDS > Date.now() / 1000) return this.cached.token;
     const res = await fetch(TOKEN_ROUTE, { method: "POST" });
-    if (!res.ok) throw new Error(`the page's backend gave no browser token (HTTP ${res.status})`);
+    if (!res.ok) {
+      const problem = `the page's backend gave no browser token (HTTP ${res.status})`;
+      throw Object.assign(new Error(problem), { code: "token_unavailable", retryable: true });
+    }
     const body = await res.json();
     this.cached = { token: String(body.token), exp: Number(body.exp) };
     return this.cached.token;

@@ -100,7 +100,7 @@ async function loadModels() {
     ui.model.replaceChildren(new Option("unavailable", ""));
     ui.model.disabled = true;
     const message = err instanceof Error ? err.message : String(err);
-    if (/** @type {any} */ (err).status === 401) setKeyNote(keyAdvice(message));
+    if (isCredentialError(errorRecord(err))) setKeyNote(keyAdvice(message));
     setStatus("error", `Could not load the models: ${message}.`);
   }
 }

@@ -27,6 +27,7 @@ const WORDS = {
   truncated: "The answer ended before it was complete.",
   protocol_error: "The relay sent something this page could not read.",
   aborted: "Stopped.",
+  token_unavailable: "The page's backend could not provide a browser token.",
 };
 
 /** @typedef {{code: string, message: string, status: number|null, retryable: boolean, retryAfter: number|null}} ErrorRecord */
@@ -64,4 +65,5 @@ export function retryAdvice(error) {
 }
 
 /** @param {ErrorRecord} error @returns {boolean} whether the key or token is the problem */
-export const isCredentialError = (error) => error.status === 401 || error.code === "invalid_api_key";
+export const isCredentialError = (error) =>
+  error.status === 401 || error.code === "invalid_api_key" || error.code === "token_unavailable";

@@ -28,7 +28,7 @@ def test_the_conversation_survives_a_reload(demo: DemoPage, azure: AzureOpenAIEm
     assert demo.text(f"{LAST_REPLY} .error-advice") == "Retrying may work."
     demo.shoot("demo-reload-restored")
     azure.book.clear()
-    demo.page.wait_for_function("document.querySelector('#model').value === 'azure'")
+    demo.page.wait_for_function("() => document.querySelector('#model').value === 'azure'")
     demo.send("third")
     demo.wait_for("done")
     sent = [(m["role"], m["content"]) for m in azure.recorder.records[-1].body["messages"]]
