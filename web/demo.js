@@ -77,7 +77,7 @@ function setBusy(busy) {
   for (const view of views) view.allowRetry(!busy && view === views[views.length - 1]);
 }
 
-/** @param {string | undefined} token */
+/** @param {string | undefined} token @returns {Record<string, string>} */
 const authHeaders = (token) => (token ? { Authorization: `Bearer ${token}` } : {});
 
 /** Fills the model picker from GET /api/v1/models; a refused key is reported by the key field. */
