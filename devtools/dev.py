@@ -55,12 +55,13 @@ DEV_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "AKIDEVONLYEXAMPLE",
     "AWS_SECRET_ACCESS_KEY": "dev-only-aws-secret",
     "AWS_DEFAULT_REGION": "us-east-1",
-    "DEV_BROWSER_TOKEN_SECRET": "dev-only-browser-token-secret-not-for-deployment",
 }
 # The demo configuration's relay key (its sha256 is in relay.dev.json), held by the example backend.
 DEV_RELAY_KEY = "dev-relay-key"
-# Lets the example backend mint browser tokens for the demo page's "browser token" mode.
+# Lets the example backend mint browser tokens for the demo page's "browser token" mode. Only
+# ``make dev`` serves that backend, so the func start path (local.settings.json.example) needs neither.
 DEV_BROWSER_TOKENS = {"secret_setting": "DEV_BROWSER_TOKEN_SECRET", "max_ttl_minutes": 15}
+DEV_BROWSER_TOKEN_SECRET = "dev-only-browser-token-secret-not-for-deployment"
 
 
 def start_emulators(ports: dict[str, int]) -> dict[str, ThreadedServer]:
@@ -84,6 +85,12 @@ def dev_config(urls: Mapping[str, str]) -> str:
         url = urls.get(backend["provider"])
         if url is not None:
             backend[ENDPOINT_FIELDS[backend["provider"]]] = url
+    return json.dumps(document)
+
+
+def with_browser_tokens(config: str) -> str:
+    """``config`` that also mints browser tokens, for the example backend ``make dev`` serves."""
+    document = json.loads(config)
     document["auth"].setdefault("browser_tokens", DEV_BROWSER_TOKENS)
     return json.dumps(document)
 
@@ -152,7 +159,9 @@ def main(argv: list[str] | None = None) -> None:
     provide_vertex_credentials(emulators, key_file)
     servers = list(emulators.values())
     if not args.emulators_only:
-        os.environ.setdefault("RELAY_CONFIG", dev_config({name: server.url for name, server in emulators.items()}))
+        os.environ.setdefault(DEV_BROWSER_TOKENS["secret_setting"], DEV_BROWSER_TOKEN_SECRET)
+        config = dev_config({name: server.url for name, server in emulators.items()})
+        os.environ.setdefault("RELAY_CONFIG", with_browser_tokens(config))
         app = create_host(Path(APP_ROOT))
         # The demo page's backend shares the relay's origin, as a page and its API often do behind one front door.
         example = ExampleBackend(DEV_RELAY_KEY)
