@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page
 
 from devtools.local_host import APP_ROOT
@@ -68,6 +69,8 @@ class DemoPage:
 
     def serious_violations(self) -> list[dict[str, Any]]:
         """axe-core's serious and critical violations on the page as it is now."""
+        if not AXE.is_file():
+            pytest.fail(f"{AXE} is missing: run 'make webdeps' (npm ci in web/)", pytrace=False)
         if not self.page.evaluate("typeof window.axe === 'object'"):
             self.page.evaluate(AXE.read_text(encoding="utf-8"))
         found: list[dict[str, Any]] = self.page.evaluate(
