@@ -34,6 +34,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from .example_backend import TOKEN_PATH, ExampleBackend
 from .local_host import APP_ROOT, create_host, describe_routes
 from .ports import EMULATOR_PORTS, relay_port
 from .threaded_server import ThreadedServer
@@ -55,6 +56,12 @@ DEV_ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "dev-only-aws-secret",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+# The demo configuration's relay key (its sha256 is in relay.dev.json), held by the example backend.
+DEV_RELAY_KEY = "dev-relay-key"
+# Lets the example backend mint browser tokens for the demo page's "browser token" mode. Only
+# ``make dev`` serves that backend, so the func start path (local.settings.json.example) needs neither.
+DEV_BROWSER_TOKENS = {"secret_setting": "DEV_BROWSER_TOKEN_SECRET", "max_ttl_minutes": 15}
+DEV_BROWSER_TOKEN_SECRET = "dev-only-browser-token-secret-not-for-deployment"
 
 
 def start_emulators(ports: dict[str, int]) -> dict[str, ThreadedServer]:
@@ -78,6 +85,13 @@ def dev_config(urls: Mapping[str, str]) -> str:
         url = urls.get(backend["provider"])
         if url is not None:
             backend[ENDPOINT_FIELDS[backend["provider"]]] = url
+    return json.dumps(document)
+
+
+def with_browser_tokens(config: str) -> str:
+    """``config`` that also mints browser tokens, for the example backend ``make dev`` serves."""
+    document = json.loads(config)
+    document["auth"].setdefault("browser_tokens", DEV_BROWSER_TOKENS)
     return json.dumps(document)
 
 
@@ -123,7 +137,7 @@ def try_lines(port: int) -> list[str]:
         "\nTry:",
         f"  curl -N http://localhost:{port}/api/v1/chat/completions "
         "-H 'Content-Type: application/json' "
-        "-d '{\"model\":\"azure\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}'",
+        '-d \'{"model":"azure","stream":true,"messages":[{"role":"user","content":"Hi"}]}\'',
     ]
 
 
@@ -145,13 +159,19 @@ def main(argv: list[str] | None = None) -> None:
     provide_vertex_credentials(emulators, key_file)
     servers = list(emulators.values())
     if not args.emulators_only:
-        os.environ.setdefault("RELAY_CONFIG", dev_config({name: server.url for name, server in emulators.items()}))
+        os.environ.setdefault(DEV_BROWSER_TOKENS["secret_setting"], DEV_BROWSER_TOKEN_SECRET)
+        config = dev_config({name: server.url for name, server in emulators.items()})
+        os.environ.setdefault("RELAY_CONFIG", with_browser_tokens(config))
         app = create_host(Path(APP_ROOT))
-        relay = ThreadedServer(app, port=args.port, host="127.0.0.1").start()
+        # The demo page's backend shares the relay's origin, as a page and its API often do behind one front door.
+        example = ExampleBackend(DEV_RELAY_KEY)
+        relay = ThreadedServer(example.in_front_of(app), port=args.port, host="127.0.0.1").start()
+        example.relay_url = relay.url
         servers.append(relay)
         print(f"\nRelay listening on http://localhost:{args.port}", flush=True)
         for line in describe_routes(app):
             print(f"  {line}", flush=True)
+        print(f"  {'POST':<12} {TOKEN_PATH}  (example page backend: mints browser tokens)", flush=True)
         print("\n".join(try_lines(args.port)), flush=True)
     else:
         print("\nfunc start path: cp local.settings.json.example local.settings.json && func start", flush=True)

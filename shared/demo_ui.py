@@ -28,11 +28,29 @@ class Asset:
     media_type: str
 
 
+JS = "text/javascript; charset=utf-8"
+# The page's own modules, then the vendored libraries (web/vendor/, see VERSIONS.txt), served flat
+# under /ui/ so the modules' relative imports resolve without a second path segment.
+PAGE_MODULES = (
+    "demo.js",
+    "relay-client.js",
+    "credentials.js",
+    "conversation.js",
+    "error-words.js",
+    "markdown.js",
+    "turns.js",
+)
+VENDORED = (
+    "marked.esm.js",
+    "purify.min.js",
+    "hljs-core.min.js",
+    *(f"hljs-{language}.min.js" for language in ("bash", "javascript", "json", "python", "typescript", "xml", "yaml")),
+)
 ASSETS = {
     "index.html": Asset("index.html", "text/html; charset=utf-8"),
-    "demo.js": Asset("demo.js", "text/javascript; charset=utf-8"),
     "demo.css": Asset("demo.css", "text/css; charset=utf-8"),
-    "relay-client.js": Asset("relay-client.js", "text/javascript; charset=utf-8"),
+    **{name: Asset(name, JS) for name in PAGE_MODULES},
+    **{name: Asset(f"vendor/{name}", JS) for name in VENDORED},
 }
 
 # Same-origin only: the page's own files, and fetches to the relay that served it.

@@ -1,7 +1,13 @@
-// The demo chat page: one conversation, streamed through RelayClient as it arrives.
-// Plain DOM and no framework. Model text is only ever written with textContent,
-// and the optional API key lives in the input field alone (never in storage).
-import { RelayClient, RelayError } from "./relay-client.js";
+// The demo chat page: wiring between the form, the relay and the transcript.
+// Plain DOM and ES modules, no framework and no build step. A reply's request is
+// sent in requestReply() and its events are applied in applyEvent(); the DOM is
+// drawn by turns.js from the records in conversation.js.
+import { RelayClient } from "./relay-client.js";
+import { Credentials } from "./credentials.js";
+import { messagesFor, newReply, promptBefore, restore, save, forget } from "./conversation.js";
+import { errorRecord, headline, isCredentialError } from "./error-words.js";
+import { copyCode, loadMarkdown } from "./markdown.js";
+import { ReplyView, userTurn } from "./turns.js";
 
 /**
  * @template {HTMLElement} T
@@ -19,212 +25,222 @@ const ui = {
   model: byId("model", HTMLSelectElement),
   dialect: byId("dialect", HTMLSelectElement),
   settings: byId("settings", HTMLFormElement),
+  settingsPanel: byId("settings-panel", HTMLDetailsElement),
+  authMode: byId("auth-mode", HTMLSelectElement),
   apiKey: byId("api-key", HTMLInputElement),
+  remember: byId("remember", HTMLInputElement),
+  keyNote: byId("key-note", HTMLElement),
   clear: byId("clear", HTMLButtonElement),
   transcript: byId("transcript", HTMLElement),
+  empty: byId("empty", HTMLElement),
   composer: byId("composer", HTMLFormElement),
   prompt: byId("prompt", HTMLTextAreaElement),
   send: byId("send", HTMLButtonElement),
   stop: byId("stop", HTMLButtonElement),
   status: byId("status", HTMLElement),
-  ttft: byId("ttft", HTMLElement),
-  usage: byId("usage", HTMLElement),
-  finish: byId("finish", HTMLElement),
+  alert: byId("alert", HTMLElement),
 };
 
-/** The conversation so far, sent whole with each request; replaced by "New chat". @type {{role: string, content: string}[]} */
-let messages = [];
+const credentials = new Credentials({ mode: ui.authMode, key: ui.apiKey, remember: ui.remember });
+/** @type {import("./conversation.js").Turn[]} */
+let turns = [];
+/** @type {ReplyView[]} */
+let views = [];
 /** Aborts the stream in flight; null when idle. @type {AbortController | null} */
 let inFlight = null;
 
-/** @param {unknown} err */
-const messageOf = (err) => (err instanceof Error ? err.message : String(err));
-
-/** The key typed into the page, if any; it is sent only to this relay. */
-const apiKey = () => ui.apiKey.value.trim() || undefined;
-
 /**
+ * The one-line status; errors also go to the assertive #alert region, so they are announced.
  * @param {"idle" | "streaming" | "done" | "stopped" | "error"} state
  * @param {string} text
  */
 function setStatus(state, text) {
   ui.status.dataset.state = state;
   ui.status.textContent = text;
+  ui.alert.textContent = state === "error" ? text : "";
+}
+
+/** Says, next to the key field, why the key or token did not work; null clears it. @param {string | null} text */
+function setKeyNote(text) {
+  ui.keyNote.hidden = text === null;
+  ui.keyNote.textContent = text ?? "";
+  ui.apiKey.setAttribute("aria-invalid", String(text !== null));
+  if (text !== null) ui.settingsPanel.open = true;
 }
 
 /** @param {boolean} busy */
 function setBusy(busy) {
   ui.send.disabled = busy;
   ui.stop.disabled = !busy;
-  ui.model.disabled = busy || ui.model.options.length === 0;
-  ui.dialect.disabled = busy;
+  ui.model.disabled = busy || ui.model.options.length === 0 || !ui.model.value;
+  ui.dialect.disabled = ui.authMode.disabled = busy;
+  for (const view of views) view.allowRetry(!busy && view === views[views.length - 1]);
 }
 
-/** Fills the model picker from GET /api/v1/models. */
+/** @param {string | undefined} token @returns {Record<string, string>} */
+const authHeaders = (token) => (token ? { Authorization: `Bearer ${token}` } : {});
+
+/** Fills the model picker from GET /api/v1/models; a refused key is reported by the key field. */
 async function loadModels() {
   try {
-    const key = apiKey();
-    const res = await fetch("/api/v1/models", { headers: key ? { Authorization: `Bearer ${key}` } : {} });
+    const res = await fetch("/api/v1/models", { headers: authHeaders(await credentials.bearer()) });
+    if (res.status === 401) {
+      const who = credentials.tokenMode ? "browser token" : ui.apiKey.value.trim() ? "key" : "missing key";
+      throw Object.assign(new Error(`the relay refused the ${who} (HTTP 401)`), { status: 401 });
+    }
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     /** @type {{data: {id: string}[]}} */
     const body = await res.json();
     const ids = body.data.map((m) => String(m.id));
     ui.model.replaceChildren(...ids.map((id) => new Option(id, id)));
     ui.model.disabled = ids.length === 0;
+    setKeyNote(null);
     setStatus(ids.length ? "idle" : "error", ids.length ? "Ready." : "The relay has no models configured.");
   } catch (err) {
     ui.model.replaceChildren(new Option("unavailable", ""));
     ui.model.disabled = true;
-    setStatus("error", `Could not load models: ${messageOf(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    if (isCredentialError(errorRecord(err))) setKeyNote(keyAdvice(message));
+    setStatus("error", `Could not load the models: ${message}.`);
   }
 }
 
-/**
- * Appends one turn to the transcript.
- * @param {"user" | "assistant"} role
- * @param {string} content
- */
-function addTurn(role, content) {
-  ui.transcript.querySelector(".empty")?.remove();
-  const turn = document.createElement("article");
-  turn.className = `turn ${role}`;
-  const who = document.createElement("h2");
-  who.textContent = role === "user" ? "You" : "Assistant";
-  const text = document.createElement("div");
-  text.className = "text";
-  text.textContent = content;
-  turn.append(who, text);
-  ui.transcript.append(turn);
-  scrollToEnd();
-  return turn;
+/** @param {string} problem */
+function keyAdvice(problem) {
+  if (credentials.tokenMode) return `Sign-in failed: ${problem}. Check that the page's backend is running.`;
+  return ui.apiKey.value.trim()
+    ? `This key was refused: ${problem}. Check it and press Enter in this field.`
+    : `This relay needs an API key: ${problem}. Type one here and press Enter.`;
 }
 
-function scrollToEnd() {
-  ui.transcript.scrollTop = ui.transcript.scrollHeight;
+/** Shows the turns as they are now: the empty state, or one article each. */
+function drawAll() {
+  views = [];
+  const articles = turns.map((turn, index) => {
+    if (turn.role === "user") return userTurn(turn);
+    const view = new ReplyView(turn, index);
+    views.push(view);
+    return view.article;
+  });
+  ui.empty.hidden = turns.length > 0;
+  ui.transcript.replaceChildren(ui.empty, ...articles);
+  setBusy(inFlight !== null);
+  scrollToEnd(true);
 }
 
-/** One assistant turn being streamed: text, reasoning and tool calls, each shown as it arrives. */
-class AnswerView {
-  /** @param {HTMLElement} turn */
-  constructor(turn) {
-    this.turn = turn;
-    this.turn.classList.add("streaming");
-    this.textNode = /** @type {HTMLElement} */ (turn.querySelector(".text"));
-    this.text = "";
-    /** @type {HTMLElement | null} */
-    this.thinking = null;
-    /** @type {HTMLElement[]} */
-    this.tools = [];
-  }
-
-  /** @param {string} delta */
-  appendText(delta) {
-    this.text += delta;
-    this.textNode.textContent = this.text;
-  }
-
-  /** @param {string} delta */
-  appendThinking(delta) {
-    if (!this.thinking) {
-      const details = document.createElement("details");
-      details.className = "thinking";
-      const summary = document.createElement("summary");
-      summary.textContent = "Thinking";
-      this.thinking = document.createElement("pre");
-      details.append(summary, this.thinking);
-      this.textNode.before(details);
-    }
-    this.thinking.textContent += delta;
-  }
-
-  /** @param {import("./relay-client.js").ToolCallEvent} ev */
-  toolCall(ev) {
-    let slot = this.tools[ev.index];
-    if (!slot) {
-      slot = this.tools[ev.index] = document.createElement("pre");
-      slot.className = "tool-call";
-      slot.textContent = `🔧 ${ev.name ?? "tool"}(`;
-      this.turn.append(slot);
-    }
-    slot.textContent += ev.arguments_delta;
-  }
-
-  /** @param {"done" | "stopped" | "failed"} outcome */
-  end(outcome) {
-    this.turn.classList.remove("streaming");
-    this.turn.classList.add(outcome);
-    for (const slot of this.tools) if (slot) slot.textContent += ")";
-  }
+/** Follows the stream only when the reader is already at the bottom. @param {boolean} [force] */
+function scrollToEnd(force = false) {
+  const t = ui.transcript;
+  if (force || t.scrollHeight - t.scrollTop - t.clientHeight < 80) t.scrollTop = t.scrollHeight;
 }
 
-/**
- * Shows one event: text in the answer, usage and finish reason in the metrics.
- * @param {import("./relay-client.js").RelayEvent} ev
- * @param {AnswerView} answer
- */
-function render(ev, answer) {
-  if (ev.type === "text_delta") answer.appendText(ev.content);
-  else if (ev.type === "thinking") answer.appendThinking(ev.content);
-  else if (ev.type === "tool_call") answer.toolCall(ev);
-  else if (ev.type === "usage") {
-    ui.usage.textContent = `${ev.prompt_tokens} prompt + ${ev.completion_tokens} completion = ${ev.total_tokens}`;
-  } else if (ev.type === "done") ui.finish.textContent = ev.finish_reason ?? "–";
-  scrollToEnd();
+/** @param {string} prompt */
+function ask(prompt) {
+  const turn = /** @type {import("./conversation.js").UserTurn} */ ({ role: "user", content: prompt });
+  turns.push(turn);
+  ui.empty.hidden = true;
+  ui.transcript.append(userTurn(turn));
+  void reply();
 }
 
-/** @param {unknown} err */
-function describe(err) {
-  if (!(err instanceof RelayError)) return `Error: ${messageOf(err)}`;
-  const retry = err.retryable ? (err.retryAfter != null ? ` Retry in ${err.retryAfter} s.` : " You can retry.") : "";
-  return `Error (${err.code}): ${err.message}.${retry}`;
-}
-
-/**
- * Streams the answer to `prompt` into a new assistant turn.
- * @param {string} prompt
- */
-async function send(prompt) {
-  const conversation = messages;
-  conversation.push({ role: "user", content: prompt });
-  addTurn("user", prompt);
-  const answer = new AnswerView(addTurn("assistant", ""));
+/** Streams a reply to the conversation so far into a new assistant turn. */
+async function reply() {
+  const turn = newReply(ui.model.value, ui.dialect.value === "openai" ? "openai" : "events");
+  const messages = messagesFor(turns);
+  const view = new ReplyView(turn, turns.push(turn) - 1);
+  views.push(view);
+  ui.transcript.append(view.article);
+  scrollToEnd(true);
   const controller = (inFlight = new AbortController());
-  const client = new RelayClient({ apiKey: apiKey() });
-  const dialect = ui.dialect.value === "openai" ? "openai" : "events";
-  /** @type {import("./relay-client.js").StreamOptions} */
-  const options = { dialect, model: ui.model.value, messages: [...conversation], signal: controller.signal };
-  ui.ttft.textContent = ui.usage.textContent = ui.finish.textContent = "–";
   setBusy(true);
-  setStatus("streaming", "Streaming…");
-  const started = performance.now();
-  let first = true;
+  setStatus("streaming", "Answering…");
+  save(turns);
   try {
-    for await (const ev of client.stream(options)) {
-      if (first && ev.type !== "usage" && ev.type !== "done") {
-        first = false;
-        ui.ttft.textContent = `${Math.round(performance.now() - started)} ms`;
-      }
-      render(ev, answer);
-    }
-    answer.end("done");
+    await requestReply(turn, messages, controller.signal, () => { view.update(); scrollToEnd(); });
+    turn.outcome = "done";
     setStatus("done", "Done.");
   } catch (err) {
-    const stopped = err instanceof RelayError && err.code === "aborted";
-    answer.end(stopped ? "stopped" : "failed");
-    setStatus(stopped ? "stopped" : "error", stopped ? "Stopped." : describe(err));
+    const error = errorRecord(err);
+    turn.outcome = error.code === "aborted" ? "stopped" : "failed";
+    turn.error = turn.outcome === "failed" ? error : null;
+    if (turn.outcome === "stopped") setStatus("stopped", "Stopped.");
+    else setStatus("error", `Failed: ${headline(error)}`);
+    if (isCredentialError(error)) {
+      credentials.forgetToken();
+      setKeyNote(keyAdvice(error.message));
+    }
   } finally {
-    if (answer.text) conversation.push({ role: "assistant", content: answer.text });
     if (inFlight === controller) inFlight = null;
-    setBusy(false);
+    view.finish();
+    save(turns);
+    setBusy(inFlight !== null);
+    scrollToEnd();
   }
+}
+
+/**
+ * Sends one reply's request and applies its events to `turn` as they arrive.
+ * @param {import("./conversation.js").AssistantTurn} turn
+ * @param {{role: string, content: string}[]} messages
+ * @param {AbortSignal} signal
+ * @param {() => void} changed called after each event
+ */
+async function requestReply(turn, messages, signal, changed) {
+  const token = await credentials.bearer();
+  const client = new RelayClient({
+    apiKey: token,
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      turn.backend = res.headers.get("x-relay-backend");
+      return res;
+    },
+  });
+  const dialect = turn.dialect === "openai" ? "openai" : "events";
+  const started = performance.now();
+  for await (const ev of client.stream({ dialect, model: turn.model, messages, signal })) {
+    if (turn.ttftMs === null && ev.type !== "usage" && ev.type !== "done") {
+      turn.ttftMs = Math.round(performance.now() - started);
+    }
+    applyEvent(turn, ev);
+    changed();
+  }
+}
+
+/**
+ * @param {import("./conversation.js").AssistantTurn} turn
+ * @param {import("./relay-client.js").RelayEvent} ev
+ */
+function applyEvent(turn, ev) {
+  if (ev.type === "text_delta") turn.text += ev.content;
+  else if (ev.type === "thinking") turn.thinking += ev.content;
+  else if (ev.type === "tool_call") {
+    const slot = (turn.tools[ev.index] ??= { name: ev.name ?? "tool", args: "" });
+    slot.args += ev.arguments_delta;
+  } else if (ev.type === "usage") {
+    turn.usage = {
+      prompt: ev.prompt_tokens, completion: ev.completion_tokens, total: ev.total_tokens,
+      cached: ev.cached_tokens, reasoning: ev.reasoning_tokens,
+    };
+  } else if (ev.type === "done") turn.finish = ev.finish_reason;
+}
+
+/** Resends the prompt that the latest (failed or stopped) reply answered. */
+function retry() {
+  if (inFlight || promptBefore(turns, turns.length - 1) === null) return;
+  void reply();
 }
 
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   const prompt = ui.prompt.value;
-  if (!prompt.trim() || inFlight || !ui.model.value) return;
+  if (!prompt.trim() || inFlight) return;
+  if (!ui.model.value) {
+    setStatus("error", "No model to send to: the model list could not be loaded (see Settings).");
+    ui.settingsPanel.open = true;
+    return;
+  }
   ui.prompt.value = "";
-  void send(prompt);
+  ask(prompt);
 });
 
 ui.prompt.addEventListener("keydown", (event) => {
@@ -234,17 +250,39 @@ ui.prompt.addEventListener("keydown", (event) => {
   }
 });
 
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && inFlight) inFlight.abort();
+});
+
 ui.stop.addEventListener("click", () => inFlight?.abort());
+
+ui.transcript.addEventListener("click", (event) => {
+  const target = /** @type {HTMLElement} */ (event.target);
+  if (target.closest(".retry")) retry();
+  const copy = target.closest(".copy");
+  if (copy instanceof HTMLButtonElement) void copyCode(copy);
+});
 
 ui.clear.addEventListener("click", () => {
   inFlight?.abort();
-  messages = [];
-  ui.transcript.replaceChildren();
-  ui.ttft.textContent = ui.usage.textContent = ui.finish.textContent = "–";
+  inFlight = null;
+  turns = [];
+  forget();
+  drawAll();
   setStatus("idle", "Ready.");
+  ui.prompt.focus();
 });
 
 ui.apiKey.addEventListener("change", () => void loadModels());
+ui.authMode.addEventListener("change", () => void loadModels());
 ui.settings.addEventListener("submit", (event) => event.preventDefault());
 
+ui.settingsPanel.open = matchMedia("(min-width: 640px)").matches;
+try {
+  await loadMarkdown();
+} catch (err) {
+  console.warn("demo page: Markdown libraries unavailable, showing plain text", err);
+}
+turns = restore();
+drawAll();
 void loadModels();

@@ -19,6 +19,7 @@ from .scenario import Scenario, ToolCallScript, split_text
 
 Event = tuple[str, dict[str, Any]]
 
+
 def stop_reason(scenario: Scenario) -> str:
     """Bedrock's stopReason: ``finish_reason`` verbatim, else tool_use / content_filtered / end_turn."""
     if scenario.finish_reason:

@@ -27,8 +27,7 @@ INLINE_PREFIX = "#emulate"
 BEFORE_HEADERS_FAULTS = (None, "close", "stall")
 
 DEFAULT_TEXT = (
-    "Hello from the emulator! こんにちは、世界。Streaming works 🚀🎉 — "
-    "every byte arrives as soon as it is sent."
+    "Hello from the emulator! こんにちは、世界。Streaming works 🚀🎉 — every byte arrives as soon as it is sent."
 )
 
 

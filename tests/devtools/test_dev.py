@@ -127,3 +127,18 @@ def test_dev_relay_uses_tokens_the_emulator_issued(dev_url: str, emulator_ports:
 def test_dev_models_list_every_alias(dev_url: str) -> None:
     with openai.OpenAI(base_url=f"{dev_url}/api/v1", api_key="dev-relay-key") as client:
         assert {model.id for model in client.models.list()} >= {"azure", "bedrock", "vertex", "vertex-native"}
+
+
+def test_the_example_backend_mints_browser_tokens_the_dev_relay_accepts(dev_url: str) -> None:
+    minted = httpx.post(f"{dev_url}/example/browser-token", timeout=10)
+    assert minted.status_code == 200 and "dev-relay-key" not in minted.text
+    token = minted.json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.stream("POST", f"{dev_url}/api/chat", json={"model": "azure", "prompt": "Hi"}, headers=headers) as reply:
+        assert reply.status_code == 200
+        body = reply.read().decode()
+    assert "event: done" in body
+    refused = httpx.post(
+        f"{dev_url}/api/chat", json={"model": "azure", "prompt": "Hi"}, headers={"Authorization": "Bearer rbt1.x.y"}
+    )
+    assert refused.status_code == 401, "the relay checks the token, not just its shape"

@@ -15,9 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Error, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Error, Page, sync_playwright
 
+from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.local_host import APP_ROOT
+from tests.builders import AZURE_TEST_KEY, TEST_AUTH, serve_relay, single_azure_config
+from tests.web.demo_driver import DemoPage
 
 WEB_ROOT = APP_ROOT / "web"
 ARTIFACTS = APP_ROOT / "test-artifacts"
@@ -56,15 +59,21 @@ def browser(chromium: Path) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browsing context; an uncaught error in the page fails the test."""
-    context = browser.new_context(viewport={"width": 1000, "height": 720})
-    context.set_default_timeout(15_000)
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browsing context (its own storage), desktop-sized."""
+    created = browser.new_context(viewport={"width": 1000, "height": 720})
+    created.set_default_timeout(15_000)
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A tab in :func:`context`; an uncaught error in the page fails the test."""
     tab = context.new_page()
     errors: list[Error] = []
     tab.on("pageerror", lambda error: errors.append(error))
     yield tab
-    context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
@@ -84,3 +93,20 @@ def web_dev_dependencies() -> list[str]:
     """The npm packages web/package.json names for its tests; a stale install lacks the newest."""
     manifest = json.loads((WEB_ROOT / "package.json").read_text(encoding="utf-8"))
     return sorted(manifest["devDependencies"])
+
+
+@pytest.fixture
+def demo_relay_url(azure: AzureOpenAIEmulator) -> Iterator[str]:
+    """A relay configured like ``make dev``: anonymous callers allowed, relay keys checked.
+
+    One per test: a scripted 429 must not cool the backend down for later tests.
+    """
+    config = {**single_azure_config(azure), "auth": {**TEST_AUTH, "allow_anonymous": True}}
+    with serve_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY}) as url:
+        yield url
+
+
+@pytest.fixture
+def demo(page: Page, demo_relay_url: str) -> DemoPage:
+    """The demo page, loaded, its model list filled."""
+    return DemoPage(page, demo_relay_url)
