@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from .events import BEDROCK
 
@@ -41,7 +41,20 @@ class RedactedThinkingBlock(_Strict):
     index: int | None = None
 
 
-AnyThinkingBlock = Annotated[ThinkingBlock | RedactedThinkingBlock, Field(discriminator="type")]
+def _block_kind(value: object) -> str | None:
+    """The union member for a block, by ``type``; the tags read as union tags, so errors name only the field."""
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return f"type-{kind}" if kind in ("thinking", "redacted_thinking") else None
+
+
+AnyThinkingBlock = Annotated[
+    Annotated[ThinkingBlock, Tag("type-thinking")] | Annotated[RedactedThinkingBlock, Tag("type-redacted_thinking")],
+    Discriminator(
+        _block_kind,
+        custom_error_type="block_type",
+        custom_error_message="type must be 'thinking' or 'redacted_thinking'",
+    ),
+]
 
 
 class GoogleExtra(_Strict):

@@ -10,6 +10,7 @@ proves the round trip, and the negative tests prove the emulators enforce it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import openai
@@ -85,3 +86,102 @@ def test_bedrock_refuses_a_follow_up_without_its_thinking(
     del assistant["thinking_blocks"]
     with pytest.raises(openai.BadRequestError, match="must start with a thinking block"):
         second_turn(every_provider_sdk, "bedrock", assistant)
+
+
+@pytest.mark.parametrize("alias", ["vertex", "vertex-native"])
+@pytest.mark.parametrize("streamed", [False, True], ids=["message", "rebuilt-from-deltas"])
+def test_gemini_thought_signature_comes_back_on_the_tool_call(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str, streamed: bool
+) -> None:
+    assistant = first_turn(every_provider_sdk, alias, streamed)
+    assert assistant["reasoning_content"] == REASONING
+    signature = assistant["tool_calls"][0]["extra_content"]["google"]["thought_signature"]
+    assert signature
+    second_turn(every_provider_sdk, alias, assistant)
+    body = last_body(alias_emulators[alias])
+    if alias == "vertex":
+        replayed = next(m for m in body["messages"] if m["role"] == "assistant")["tool_calls"][0]
+        assert replayed["extra_content"] == {"google": {"thought_signature": signature}}
+    else:
+        model_turn = next(c for c in body["contents"] if c["role"] == "model")
+        assert model_turn["parts"][-1]["thoughtSignature"] == signature
+
+
+@pytest.mark.parametrize("alias", ["vertex", "vertex-native"])
+def test_gemini_refuses_a_tool_call_replayed_without_its_signature(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str
+) -> None:
+    assistant = first_turn(every_provider_sdk, alias, streamed=False)
+    del assistant["tool_calls"][0]["extra_content"]
+    with pytest.raises(openai.BadRequestError, match="missing a `thought_signature`"):
+        second_turn(every_provider_sdk, alias, assistant)
+
+
+def test_bedrock_thinking_replayed_to_gemini_is_dropped(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any]
+) -> None:
+    """A conversation moved to another provider (an alias change, a failover) loses only what it cannot use."""
+    assistant = first_turn(every_provider_sdk, "bedrock", streamed=False)
+    second_turn(every_provider_sdk, "vertex-native", assistant)
+    sent = json.dumps(last_body(alias_emulators["vertex-native"]))
+    assert reasoning_signature(REASONING) not in sent and REDACTED not in sent
+    assert "get_weather" in sent  # the call itself went
+
+
+def test_gemini_signatures_replayed_to_bedrock_are_dropped(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any]
+) -> None:
+    """Bedrock refuses a signature it never issued, so a Google block reaching it would fail the turn."""
+    assistant = first_turn(every_provider_sdk, "vertex-native", streamed=False)
+    signature = assistant["tool_calls"][0]["extra_content"]["google"]["thought_signature"]
+    assistant["thinking_blocks"] = [{"type": "thinking", "thinking": "t", "signature": signature, "provider": "google"}]
+    second_turn(every_provider_sdk, "bedrock", assistant)
+    sent = json.dumps(last_body(alias_emulators["bedrock"]))
+    assert signature not in sent and "reasoningContent" not in sent
+
+
+def test_bedrock_refuses_a_signature_it_never_issued(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any]
+) -> None:
+    assistant = first_turn(every_provider_sdk, "bedrock", streamed=False)
+    assistant["thinking_blocks"][0]["signature"] = reasoning_signature("something else")
+    with pytest.raises(openai.BadRequestError, match="Invalid `signature`"):
+        second_turn(every_provider_sdk, "bedrock", assistant)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "param"),
+    [
+        ("thinking_blocks", [{"type": "thinking"}], "messages[1].thinking_blocks[0].thinking"),
+        ("thinking_blocks", [{"type": "secret"}], "messages[1].thinking_blocks[0]"),
+        ("thinking_blocks", [{"type": "redacted_thinking", "data": ""}], "messages[1].thinking_blocks[0].data"),
+        ("thinking_blocks", "signed", "messages[1].thinking_blocks"),
+        ("reasoning_content", 7, "messages[1].reasoning_content"),
+    ],
+)
+def test_a_malformed_replay_is_a_400_naming_the_field(
+    every_provider_sdk: openai.OpenAI, field: str, value: Any, param: str
+) -> None:
+    assistant = {"role": "assistant", "content": "ok", field: value}
+    messages: Any = [{"role": "user", "content": "hi"}, assistant]
+    with pytest.raises(openai.BadRequestError) as raised:
+        every_provider_sdk.chat.completions.create(model="bedrock", messages=messages)
+    assert raised.value.body["param"] == param  # type: ignore[index]
+
+
+def test_a_malformed_tool_call_signature_is_a_400_naming_it(every_provider_sdk: openai.OpenAI) -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    call["extra_content"] = {"google": {"thought_signature": ""}}
+    messages: Any = [{"role": "user", "content": "hi"}, {"role": "assistant", "tool_calls": [call]}]
+    with pytest.raises(openai.BadRequestError) as raised:
+        every_provider_sdk.chat.completions.create(model="vertex", messages=messages)
+    assert raised.value.body["param"] == "messages[1].tool_calls[0].extra_content.google.thought_signature"  # type: ignore[index]
+
+
+def test_azure_gets_no_replayed_reasoning(every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any]) -> None:
+    """Azure OpenAI takes neither signed blocks nor Google's signatures back: none are sent."""
+    assistant = first_turn(every_provider_sdk, "vertex-native", streamed=False)
+    assistant["thinking_blocks"] = [{"type": "thinking", "thinking": "t", "signature": "s", "provider": "bedrock"}]
+    second_turn(every_provider_sdk, "azure", assistant)
+    replayed = next(m for m in last_body(alias_emulators["azure"])["messages"] if m["role"] == "assistant")
+    assert set(replayed) == {"role", "tool_calls"} and set(replayed["tool_calls"][0]) == {"id", "type", "function"}
