@@ -28,10 +28,11 @@ FOUND = {"text": "text", "toolUse": "tool_use", "image": "image", "toolResult": 
 
 
 def remember(issued: MutableMapping[str, Any], scenario: Scenario, ids: Sequence[str]) -> None:
-    """Note the thinking that preceded each tool call, so a follow-up can be checked against it."""
+    """Note every signature issued, and the thinking before each tool call, to check a follow-up against."""
     if not scenario.reasoning:
         return
     expected = {"signature": reasoning_signature(scenario.reasoning), "redacted": scenario.redacted_reasoning}
+    issued[f"signature:{expected['signature']}"] = expected
     for call_id in ids:
         issued[call_id] = expected
 

@@ -185,3 +185,72 @@ def test_azure_gets_no_replayed_reasoning(every_provider_sdk: openai.OpenAI, ali
     second_turn(every_provider_sdk, "azure", assistant)
     replayed = next(m for m in last_body(alias_emulators["azure"])["messages"] if m["role"] == "assistant")
     assert set(replayed) == {"role", "tool_calls"} and set(replayed["tool_calls"][0]) == {"id", "type", "function"}
+
+
+# ---------------------------------------------------------------- the Responses route
+
+
+def responses_first_turn(sdk: openai.OpenAI, alias: str, streamed: bool) -> list[Any]:
+    """Turn 1's output items as the SDK gives them (the final response of a stream, or the response)."""
+    tools: Any = [{"type": "function", "name": "get_weather", "parameters": CITY}]
+    if streamed:
+        with sdk.responses.stream(model=alias, input=first_prompt(alias), tools=tools) as stream:
+            response = stream.get_final_response()
+    else:
+        response = sdk.responses.create(model=alias, input=first_prompt(alias), tools=tools)
+    return list(response.output)
+
+
+def responses_second_turn(sdk: openai.OpenAI, alias: str, output: list[Any]) -> Any:
+    call = next(item for item in output if item.type == "function_call")
+    result = {"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "clear"}'}
+    tools: Any = [{"type": "function", "name": "get_weather", "parameters": CITY}]
+    items: Any = [{"role": "user", "content": first_prompt(alias)}, *output, result]
+    return sdk.responses.create(model=alias, input=items, tools=tools)
+
+
+@pytest.mark.parametrize("alias", SIGNING)
+@pytest.mark.parametrize("streamed", [False, True], ids=["response", "streamed"])
+def test_responses_output_items_replayed_keep_the_signatures(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str, streamed: bool
+) -> None:
+    output = responses_first_turn(every_provider_sdk, alias, streamed)
+    if alias == "bedrock":
+        sealed = [item.encrypted_content for item in output if item.type == "reasoning"]
+        assert len(sealed) == 2 and all(value.startswith("relay1.") for value in sealed)
+    else:
+        call = next(item for item in output if item.type == "function_call")
+        assert call.extra_content["google"]["thought_signature"]  # type: ignore[attr-defined]
+    assert responses_second_turn(every_provider_sdk, alias, output).status == "completed"
+
+
+@pytest.mark.parametrize("alias", SIGNING)
+def test_responses_replay_without_the_signatures_is_refused(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str
+) -> None:
+    output = [item.model_dump(exclude_none=True) for item in responses_first_turn(every_provider_sdk, alias, False)]
+    stripped = [
+        {key: value for key, value in item.items() if key != "extra_content"}
+        for item in output
+        if item["type"] != "reasoning"
+    ]
+    with pytest.raises(openai.BadRequestError):
+        responses_second_turn_items(every_provider_sdk, alias, stripped)
+
+
+def responses_second_turn_items(sdk: openai.OpenAI, alias: str, output: list[dict[str, Any]]) -> Any:
+    call = next(item for item in output if item["type"] == "function_call")
+    result = {"type": "function_call_output", "call_id": call["call_id"], "output": "{}"}
+    tools: Any = [{"type": "function", "name": "get_weather", "parameters": CITY}]
+    items: Any = [{"role": "user", "content": first_prompt(alias)}, *output, result]
+    return sdk.responses.create(model=alias, input=items, tools=tools)
+
+
+def test_responses_encrypted_content_not_from_the_relay_is_a_400(every_provider_sdk: openai.OpenAI) -> None:
+    items: Any = [
+        {"role": "user", "content": "hi"},
+        {"type": "reasoning", "summary": [], "encrypted_content": "gAAAAB-openai-sealed"},
+    ]
+    with pytest.raises(openai.BadRequestError) as raised:
+        every_provider_sdk.responses.create(model="bedrock", input=items)
+    assert raised.value.body["param"] == "input[1].encrypted_content"  # type: ignore[index]
