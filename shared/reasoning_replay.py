@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
 
 from .events import BEDROCK
 
@@ -47,6 +47,7 @@ def _block_kind(value: object) -> str | None:
     return f"type-{kind}" if kind in ("thinking", "redacted_thinking") else None
 
 
+# Published as a plain ``anyOf`` (what every schema reader understands), checked by ``type`` first.
 AnyThinkingBlock = Annotated[
     Annotated[ThinkingBlock, Tag("type-thinking")] | Annotated[RedactedThinkingBlock, Tag("type-redacted_thinking")],
     Discriminator(
@@ -54,6 +55,7 @@ AnyThinkingBlock = Annotated[
         custom_error_type="block_type",
         custom_error_message="type must be 'thinking' or 'redacted_thinking'",
     ),
+    WithJsonSchema({"anyOf": [ThinkingBlock.model_json_schema(), RedactedThinkingBlock.model_json_schema()]}),
 ]
 
 
