@@ -130,8 +130,8 @@ class ChatMessage(_Strict):
             raise ValueError("a tool message needs tool_call_id")
         if self.role == "function" and not self.name:
             raise ValueError("a function message needs name")
-        if self.function_call is not None and self.role != "assistant":
-            raise ValueError("only an assistant message has function_call")
+        if self.role != "assistant" and (self.function_call or self.thinking_blocks or self.reasoning_content):
+            raise ValueError("only an assistant message has function_call, reasoning_content or thinking_blocks")
         if self.role != "assistant" and self.content is None:
             raise ValueError(f"a {self.role} message needs content")
         if self.role == "assistant" and self.content is None and not (self.tool_calls or self.function_call):

@@ -254,3 +254,10 @@ def test_responses_encrypted_content_not_from_the_relay_is_a_400(every_provider_
     with pytest.raises(openai.BadRequestError) as raised:
         every_provider_sdk.responses.create(model="bedrock", input=items)
     assert raised.value.body["param"] == "input[1].encrypted_content"  # type: ignore[index]
+
+
+def test_reasoning_on_a_user_message_is_a_400(every_provider_sdk: openai.OpenAI) -> None:
+    block = {"type": "thinking", "thinking": "t", "signature": "s"}
+    messages: Any = [{"role": "user", "content": "hi", "thinking_blocks": [block]}]
+    with pytest.raises(openai.BadRequestError, match="only an assistant message has"):
+        every_provider_sdk.chat.completions.create(model="bedrock", messages=messages)
