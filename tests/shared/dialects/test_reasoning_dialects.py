@@ -1,4 +1,4 @@
-"""Signed reasoning in the chat dialect: on the streamed delta that closes a block, and on the message."""
+"""Signed reasoning in the OpenAI dialects: chat deltas and messages, Responses items, and back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from shared.dialects.openai_chat import ChunkEncoder, collect_completion
+from shared.dialects.responses import ResponseBuilder
 from shared.events import Finish, ReasoningDelta, StreamEvent, ToolCallDelta
+from shared.reasoning_blocks import decode_encrypted_content, encrypted_content
+from shared.responses_items import translate_input
 
 EVENTS: list[StreamEvent] = [
     ReasoningDelta("Think "),
@@ -49,3 +52,43 @@ async def test_the_message_carries_text_blocks_and_the_call_signature() -> None:
     assert message["reasoning_content"] == "Think hard."
     assert message["thinking_blocks"] == [THINKING, REDACTED]
     assert message["tool_calls"][0]["extra_content"] == GOOGLE
+
+
+def test_responses_seal_each_signed_block_in_its_own_reasoning_item() -> None:
+    builder = ResponseBuilder(model="m")
+    emitted = [body for event in EVENTS for body in builder.add(event)]
+    reasoning, redacted, call = builder.document()["output"]
+    assert reasoning["content"] == [{"type": "reasoning_text", "text": "Think hard."}]
+    assert decode_encrypted_content(reasoning["encrypted_content"]) == {"provider": "bedrock", "signature": "c2ln"}
+    assert redacted["content"] == [] and decode_encrypted_content(redacted["encrypted_content"])["redacted"] == "cmVk"
+    assert call["extra_content"] == GOOGLE
+    added = [body["item"] for body in emitted if body["type"] == "response.output_item.added"]
+    assert added[-1]["extra_content"] == GOOGLE  # known from the call's first fragment
+
+
+def test_responses_input_puts_each_sealed_item_on_its_assistant_turn() -> None:
+    before = ReasoningDelta("", signature="c2ln", provider="bedrock")
+    after = ReasoningDelta("", signature="dGV4dA==", provider="google")
+    items: list[Any] = [
+        {"role": "user", "content": "hi"},
+        {
+            "type": "reasoning",
+            "summary": [],
+            "content": [{"type": "reasoning_text", "text": "plan"}],
+            "encrypted_content": encrypted_content(before),
+        },
+        {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}", "extra_content": GOOGLE},
+        {"type": "function_call_output", "call_id": "c1", "output": "{}"},
+        {"role": "assistant", "content": "done"},
+        {"type": "reasoning", "summary": [], "encrypted_content": encrypted_content(after)},
+        {"type": "reasoning", "summary": [], "content": [{"type": "reasoning_text", "text": "unsigned"}]},
+    ]
+    messages = translate_input(items)
+    assert messages[1]["thinking_blocks"] == [
+        {"type": "thinking", "thinking": "plan", "signature": "c2ln", "provider": "bedrock"}
+    ]
+    assert messages[1]["tool_calls"][0]["extra_content"] == GOOGLE
+    assert messages[3]["thinking_blocks"] == [
+        {"type": "thinking", "thinking": "", "signature": "dGV4dA==", "provider": "google"}
+    ]
+    assert len(messages) == 4
