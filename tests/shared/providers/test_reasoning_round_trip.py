@@ -261,3 +261,23 @@ def test_reasoning_on_a_user_message_is_a_400(every_provider_sdk: openai.OpenAI)
     messages: Any = [{"role": "user", "content": "hi", "thinking_blocks": [block]}]
     with pytest.raises(openai.BadRequestError, match="only an assistant message has"):
         every_provider_sdk.chat.completions.create(model="bedrock", messages=messages)
+
+
+@pytest.mark.parametrize("alias", SIGNING)
+def test_the_message_object_itself_can_be_replayed(
+    every_provider_sdk: openai.OpenAI, alias_emulators: dict[str, Any], alias: str
+) -> None:
+    """The SDK serialises a response's message object put straight into ``messages``; the signatures go with it."""
+    user: Any = {"role": "user", "content": first_prompt(alias)}
+    create = every_provider_sdk.chat.completions.create
+    message = create(model=alias, messages=[user], tools=TOOLS).choices[0].message
+    assert message.tool_calls
+    result = {"role": "tool", "tool_call_id": message.tool_calls[0].id, "content": "{}"}
+    messages: Any = [user, message, result]
+    assert create(model=alias, messages=messages, tools=TOOLS).choices[0].finish_reason
+    signature = (
+        reasoning_signature(REASONING)
+        if alias == "bedrock"
+        else message.tool_calls[0].extra_content["google"]["thought_signature"]
+    )  # type: ignore[union-attr]
+    assert signature in json.dumps(last_body(alias_emulators[alias]))
