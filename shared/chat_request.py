@@ -23,6 +23,7 @@ from pydantic import (
 
 from .errors import InvalidRequest
 from .json_body import INT64, MAX_DEPTH, load_object, nesting_depth
+from .reasoning_replay import AnyThinkingBlock, ExtraContent
 from .request_fields import CacheControl, FunctionName, LogitBias, Metadata
 
 # "function" is the legacy tool result; it is rewritten as a "tool" message before any provider sees it.
@@ -92,6 +93,9 @@ class ToolCall(_Strict):
     id: str
     type: Literal["function"] = "function"
     function: FunctionCall
+    # Google's thought signature, and the SDKs' stream index: read by the translations, never dumped.
+    extra_content: ExtraContent | None = Field(default=None, exclude=True)
+    index: int | None = Field(default=None, exclude=True)
 
 
 class ChatMessage(_Strict):
@@ -106,6 +110,9 @@ class ChatMessage(_Strict):
     function_call: FunctionCall | None = None
     # Read by the Bedrock translation only; left out of every dump, so OpenAI-protocol upstreams never see it.
     cache_control: CacheControl | None = Field(default=None, exclude=True)
+    # Replayed reasoning (see shared.reasoning_replay): read by the translations, never dumped.
+    reasoning_content: str | None = Field(default=None, exclude=True)
+    thinking_blocks: list[AnyThinkingBlock] | None = Field(default=None, exclude=True)
 
     @field_validator("content")
     @classmethod
@@ -123,8 +130,8 @@ class ChatMessage(_Strict):
             raise ValueError("a tool message needs tool_call_id")
         if self.role == "function" and not self.name:
             raise ValueError("a function message needs name")
-        if self.function_call is not None and self.role != "assistant":
-            raise ValueError("only an assistant message has function_call")
+        if self.role != "assistant" and (self.function_call or self.thinking_blocks or self.reasoning_content):
+            raise ValueError("only an assistant message has function_call, reasoning_content or thinking_blocks")
         if self.role != "assistant" and self.content is None:
             raise ValueError(f"a {self.role} message needs content")
         if self.role == "assistant" and self.content is None and not (self.tool_calls or self.function_call):

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The provider families that sign reasoning; a signature goes back only to the family that issued it.
+BEDROCK = "bedrock"
+GOOGLE = "google"
+
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
@@ -23,9 +27,27 @@ class TextDelta:
 
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
-    """A fragment of the model's reasoning ("thinking"), shown apart from the answer."""
+    """A fragment of the model's reasoning ("thinking"), shown apart from the answer.
+
+    Reasoning models sign their thoughts, and some providers refuse the next
+    turn of a tool-use conversation unless the signed block comes back
+    unchanged. So besides text an event may carry, opaque to the relay:
+
+    * ``signature``: closes the reasoning block whose text came before it
+      (Bedrock's ``reasoningContent.signature``, Gemini's ``thoughtSignature``
+      on a text part), usually with empty ``content``;
+    * ``redacted``: a block of encrypted reasoning (Bedrock's
+      ``redactedContent``, base64) with no readable text.
+
+    ``provider`` names the family that issued them (:data:`BEDROCK`,
+    :data:`GOOGLE`): a signature is valid only there, so a replay routed to
+    another provider (failover, aliases) drops it instead of sending it.
+    """
 
     content: str
+    signature: str | None = None
+    redacted: str | None = None
+    provider: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +56,16 @@ class ToolCallDelta:
 
     ``index`` identifies the call within the response. ``id`` and ``name`` are
     set on the call's first fragment; ``arguments`` carries the next piece of
-    the JSON arguments string, possibly empty.
+    the JSON arguments string, possibly empty. ``signature`` is Gemini's
+    ``thoughtSignature`` on the function call, opaque, which Gemini 3 wants
+    back with the call on the next turn; only Google issues one.
     """
 
     index: int
     id: str | None = None
     name: str | None = None
     arguments: str = ""
+    signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

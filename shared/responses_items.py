@@ -10,7 +10,11 @@ Each item and each content part is validated by the model for its ``type``
 * ``function_call`` items become ``tool_calls`` on an assistant message,
   merged into the assistant turn just before them;
 * ``function_call_output`` becomes a ``tool`` message;
-* ``reasoning`` items are checked and dropped: no provider takes them back yet;
+* ``reasoning`` items with the relay's ``encrypted_content`` become a signed
+  thinking block (text from the item's ``content``) on the assistant turn they
+  belong to: the one just before them, or else the next; ``function_call``
+  items keep ``extra_content`` (Gemini's signature). Reasoning items without
+  ``encrypted_content`` are checked and dropped: no provider takes plain text back;
 * ``item_reference`` is refused: the relay keeps no items to refer to.
 """
 
@@ -22,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 
 from .chat_request import JsonText, field_path, validation_error_to_invalid_request
 from .errors import InvalidRequest
+from .reasoning_blocks import decode_encrypted_content
+from .reasoning_replay import ExtraContent
 
 Where = tuple[int | str, ...]
 # A text or a list of typed objects, each checked by the model for its ``type``. Validated as any list,
@@ -81,6 +87,7 @@ class FunctionCall(_Strict):
     id: str | None = None
     status: Status | None = None
     parsed_arguments: SdkParsed = None
+    extra_content: ExtraContent | None = None
 
 
 class FunctionCallOutput(_Strict):
@@ -119,6 +126,7 @@ def translate_input(value: str | list[Any]) -> list[dict[str, Any]]:
     if isinstance(value, str):
         return [{"role": "user", "content": value}]
     messages: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
     for index, document in enumerate(value):
         where: Where = ("input", index)
         if isinstance(document, dict) and document.get("type") == "item_reference":
@@ -127,15 +135,53 @@ def translate_input(value: str | list[Any]) -> list[dict[str, Any]]:
                 param=f"input[{index}]",
             )
         item = _validated(ITEMS, document, where, default="message")
-        _append(messages, item, where)
+        if isinstance(item, ReasoningItem):
+            _reasoning(messages, pending, item, where)
+        else:
+            _append(messages, item, where)
+            _attach(messages, pending)
     return messages
+
+
+def _reasoning(
+    messages: list[dict[str, Any]], pending: list[dict[str, Any]], item: ReasoningItem, where: Where
+) -> None:
+    """A signed reasoning item as a thinking block, for the assistant turn it belongs to."""
+    if item.encrypted_content is None:
+        return
+    try:
+        sealed = decode_encrypted_content(item.encrypted_content)
+    except ValueError as exc:
+        path = field_path((*where, "encrypted_content"))
+        raise InvalidRequest(f"{path}: {exc}", param=path) from None
+    if "redacted" in sealed:
+        block = {"type": "redacted_thinking", "data": sealed["redacted"], "provider": sealed["provider"]}
+    else:
+        text = "".join(str(part.get("text", "")) for part in item.content or [])
+        block = {"type": "thinking", "thinking": text, "signature": sealed["signature"], "provider": sealed["provider"]}
+    pending.append(block)
+    if messages and messages[-1]["role"] == "assistant" and "tool_calls" not in messages[-1]:
+        _attach(messages, pending)
+
+
+def _attach(messages: list[dict[str, Any]], pending: list[dict[str, Any]]) -> None:
+    """Pending thinking blocks onto the latest message, once it is the assistant's."""
+    if pending and messages and messages[-1]["role"] == "assistant":
+        messages[-1].setdefault("thinking_blocks", []).extend(pending)
+        pending.clear()
 
 
 def _append(messages: list[dict[str, Any]], item: _Strict, where: Where) -> None:
     if isinstance(item, Message):
         messages.append({"role": item.role, "content": _content(item, where)})
     elif isinstance(item, FunctionCall):
-        call = {"id": item.call_id, "type": "function", "function": {"name": item.name, "arguments": item.arguments}}
+        call: dict[str, Any] = {
+            "id": item.call_id,
+            "type": "function",
+            "function": {"name": item.name, "arguments": item.arguments},
+        }
+        if item.extra_content is not None:
+            call["extra_content"] = item.extra_content.model_dump(exclude_none=True)
         last = messages[-1] if messages else None
         if last is not None and last["role"] == "assistant":
             last.setdefault("tool_calls", []).append(call)

@@ -13,8 +13,9 @@ The relay keeps no state. ``previous_response_id``, ``conversation``,
 ``background: true`` and ``store: true`` would need it, so each is refused
 with a 400 telling the client to send the whole input. An absent ``store`` is
 taken as false (OpenAI's server default is true, but nothing is kept here).
-Reasoning items in the input are accepted and dropped: providers cannot take
-them back yet. ``metadata``, ``service_tier``, ``prompt_cache_key``,
+Reasoning items in the input carrying the relay's ``encrypted_content`` go
+back to the provider that signed them; others are accepted and dropped
+(:mod:`.responses_items`). ``metadata``, ``service_tier``, ``prompt_cache_key``,
 ``safety_identifier``, ``text.verbosity`` and
 ``stream_options.include_obfuscation`` become their chat namesakes, so each
 provider forwards, maps or drops them exactly as on the chat route (README,

@@ -64,6 +64,12 @@ export interface TextDeltaEvent {
 export interface ThinkingEvent {
   type: "thinking";
   content: string;
+  /** Opaque; closes the block of reasoning before it. Present only when the provider signed it. */
+  signature?: string;
+  /** Opaque encrypted reasoning (base64), a block with no readable text. */
+  redacted?: string;
+  /** The provider family that issued `signature` or `redacted` ("bedrock", "google"). */
+  provider?: string;
 }
 export interface ToolCallEvent {
   type: "tool_call";
@@ -74,6 +80,8 @@ export interface ToolCallEvent {
   name: string | null;
   /** The next piece of the JSON arguments string, possibly empty. */
   arguments_delta: string;
+  /** Gemini's opaque thought signature for this call; send it back as the call's extra_content.google.thought_signature. */
+  signature?: string;
 }
 export interface UsageEvent {
   type: "usage";

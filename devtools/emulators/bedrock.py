@@ -8,6 +8,7 @@ Bedrock sends them::
 
     messageStart
     [contentBlockDelta{reasoningContent.text}..., {reasoningContent.signature}, contentBlockStop]
+    [contentBlockDelta{reasoningContent.redactedContent}, contentBlockStop]
     [contentBlockDelta{text}..., contentBlockStop]
     [contentBlockStart{toolUse}, contentBlockDelta{toolUse.input}..., contentBlockStop]...
     messageStop{stopReason}
@@ -38,6 +39,7 @@ from .asgi import ADMIN_PREFIX, Receive, Scope, Send, handle_admin, header, play
 from .asgi import send_json as _send_json
 from .bedrock_cache import cache_point_problem, with_prompt_cache
 from .bedrock_events import converse_output, stream_events, tool_use_id
+from .bedrock_thinking import remember, thinking_problem
 from .cli import emulator_parser, run_emulator
 from .eventstream import encode_message, event_frame, exception_frame
 from .recorder import Recorder, RequestRecord
@@ -267,7 +269,7 @@ class BedrockEmulator:
         body = _parse_json(await read_body(receive))
         auth, rejection = check_auth(scope)
         record = self.recorder.start(raw_path(scope), model_id, auth, body, header(scope, "traceparent"))
-        if rejection is None and (problem := validate_request(body)):
+        if rejection is None and (problem := validate_request(body) or thinking_problem(body, self.book.signatures)):
             rejection = AwsError(400, "ValidationException", problem)
         if rejection is not None:
             await _reject(send, record, rejection, "rejected")
@@ -286,6 +288,7 @@ class BedrockEmulator:
             await _reject(send, record, http_error(scenario), "error_status", rate_limit_headers(scenario))
             return
         ids = [tool_use_id(call) for call in scenario.tool_calls]
+        remember(self.book.signatures, scenario, ids)
         if operation == "converse-stream":
             await _stream(send, receive, record, scenario, prompt_chars(body), ids)
         else:

@@ -79,6 +79,10 @@ def stream_events(scenario: Scenario, chars: int, ids: Sequence[str]) -> list[Ev
         deltas.append({"signature": reasoning_signature(scenario.reasoning)})
         events += [*(_delta(index, {"reasoningContent": delta}) for delta in deltas), _stop(index)]
         index += 1
+    if scenario.redacted_reasoning:
+        # A blob, base64 on the JSON wire; redacted reasoning comes as one whole block.
+        events += [_delta(index, {"reasoningContent": {"redactedContent": scenario.redacted_reasoning}}), _stop(index)]
+        index += 1
     if scenario.text:
         events += [*(_delta(index, {"text": piece}) for piece in scenario.text_pieces()), _stop(index)]
         index += 1
@@ -99,6 +103,8 @@ def converse_output(scenario: Scenario, chars: int, ids: Sequence[str]) -> dict[
     if scenario.reasoning:
         text = {"text": scenario.reasoning, "signature": reasoning_signature(scenario.reasoning)}
         content.append({"reasoningContent": {"reasoningText": text}})
+    if scenario.redacted_reasoning:
+        content.append({"reasoningContent": {"redactedContent": scenario.redacted_reasoning}})
     if scenario.text:
         content.append({"text": scenario.text})
     for call, call_id in zip(scenario.tool_calls, ids, strict=True):

@@ -56,6 +56,13 @@ class Scenario:
     reporting them in its service's own usage fields;
     ``throttle_headers`` false sends a 429 without Retry-After, as a gateway
     in front of the service may.
+
+    ``reasoning`` makes the model think first, and a thinking model signs its
+    thoughts: Bedrock closes the reasoning block with a signature, Gemini puts
+    a thought signature on each function call (and on its last text part).
+    ``redacted_reasoning`` (base64) adds a Bedrock ``redactedContent`` block.
+    The emulator remembers the signatures it put beside tool calls and refuses
+    a follow-up that replays those calls without them, as the services do.
     """
 
     text: str = DEFAULT_TEXT
@@ -77,6 +84,7 @@ class Scenario:
     byte_split: int | None = None
     tool_calls: tuple[ToolCallScript, ...] = ()
     reasoning: str = ""
+    redacted_reasoning: str = ""
     finish_reason: str | None = None
     content_filter: bool = False
     prompt_tokens: int | None = None
@@ -203,6 +211,8 @@ class ScenarioBook:
 
     default: Scenario = field(default_factory=Scenario)
     by_key: dict[str, Scenario] = field(default_factory=dict)
+    # What the emulator signed beside each tool call it issued (by call id), checked when a request replays it.
+    signatures: dict[str, Any] = field(default_factory=dict)
 
     def choose(self, key: str, prompt: str | None) -> Scenario:
         """The scenario for one request: inline, then per key, then ``*``, then default."""
@@ -216,5 +226,6 @@ class ScenarioBook:
         self.by_key[key] = parse_scenario(document)
 
     def clear(self) -> None:
-        """Forget every per-key scenario."""
+        """Forget every per-key scenario and every signature issued."""
         self.by_key.clear()
+        self.signatures.clear()

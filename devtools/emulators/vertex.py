@@ -63,10 +63,12 @@ from .vertex_frames import (
     google_error,
     pretty,
     pretty_array,
+    tool_args,
     unauthenticated_error,
     upfront_error,
     wire_frames,
 )
+from .vertex_signatures import native_problem, openai_problem, remember
 
 __all__ = ["VertexEmulator", "create_app", "main", "make_service_account_info"]
 
@@ -269,7 +271,8 @@ class VertexEmulator:
         record = self.recorder.start(call.path, call.key, auth, body, header(scope, "traceparent"))
         if not await self._authorized(send, call, record, auth):
             return
-        problem = request_problem(call)
+        signatures = self.book.signatures
+        problem = request_problem(call) or (openai_problem if call.openai else native_problem)(call.body, signatures)
         prompt, prompt_chars = prompt_of(call) if problem is None else (None, 0)
         scenario, scenario_problem = self._choose(call.key, prompt)
         problem = problem or scenario_problem
@@ -282,6 +285,8 @@ class VertexEmulator:
         elif scenario.status != 200:
             await _fail(send, record, call, scenario.status, upfront_error(scenario), rate_limit_headers(scenario))
         else:
+            if scenario.tool_calls:
+                remember(signatures, scenario, tool_args(scenario.tool_calls[0]))
             await _respond(send, receive, record, call, scenario, prompt_chars)
 
     def _choose(self, key: str, prompt: str | None) -> tuple[Scenario, str | None]:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .scenario import Scenario, ToolCallScript
+from .vertex_signatures import signed_native_parts, signed_openai_call
 
 NATIVE_SEPARATOR = b"\r\n\r\n"
 OPENAI_SEPARATOR = b"\n\n"
@@ -199,7 +200,7 @@ def _native_parts(scenario: Scenario) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = [{"text": piece, "thought": True} for piece in scenario.reasoning_pieces()]
     parts += [{"text": piece} for piece in visible_pieces(scenario)]
     parts += [{"functionCall": {"name": call.name, "args": tool_args(call)}} for call in scenario.tool_calls]
-    return parts or [{"text": ""}]
+    return signed_native_parts(parts, scenario) or [{"text": ""}]
 
 
 def _native_response(meta: ResponseMeta, candidate: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
@@ -239,6 +240,7 @@ def native_response(scenario: Scenario, meta: ResponseMeta, prompt_chars: int) -
     if text := "".join(visible_pieces(scenario)):
         parts.append({"text": text})
     parts += [{"functionCall": {"name": call.name, "args": tool_args(call)}} for call in scenario.tool_calls]
+    parts = signed_native_parts(parts, scenario)
     candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts or [{"text": ""}]}}
     _finish_candidate(candidate, scenario)
     return _native_response(meta, candidate, native_usage(scenario, prompt_chars))
@@ -301,7 +303,8 @@ def openai_tool_call(call: ToolCallScript, index: int) -> dict[str, Any]:
 def _openai_deltas(scenario: Scenario) -> list[dict[str, Any]]:
     deltas: list[dict[str, Any]] = [{"reasoning_content": piece} for piece in scenario.reasoning_pieces()]
     deltas += [{"content": piece} for piece in visible_pieces(scenario)]
-    deltas += [{"tool_calls": [openai_tool_call(call, i)]} for i, call in enumerate(scenario.tool_calls)]
+    calls = [signed_openai_call(openai_tool_call(call, i), scenario) for i, call in enumerate(scenario.tool_calls)]
+    deltas += [{"tool_calls": [call]} for call in calls]
     return deltas or [{"content": ""}]
 
 
@@ -333,7 +336,8 @@ def openai_completion(scenario: Scenario, meta: ResponseMeta, prompt_chars: int)
     if scenario.reasoning:
         message["reasoning_content"] = scenario.reasoning
     if scenario.tool_calls:
-        message["tool_calls"] = [openai_tool_call(call, i) for i, call in enumerate(scenario.tool_calls)]
+        calls = enumerate(scenario.tool_calls)
+        message["tool_calls"] = [signed_openai_call(openai_tool_call(call, i), scenario) for i, call in calls]
     finish = openai_finish_reason(scenario, streamed=False)
     choice = {"finish_reason": finish, "index": 0, "logprobs": None, "message": message}
     completion = _openai_envelope(meta, "chat.completion", choice)

@@ -9,6 +9,11 @@ A request that used the legacy ``functions`` is answered in the legacy shape
 its client reads: ``delta.function_call`` (or ``message.function_call``) and
 finish reason ``function_call``. Legacy answers hold one call; further calls
 have no place in that shape and are left out.
+
+Reasoning is ``reasoning_content`` text plus signed ``thinking_blocks``, and a
+Gemini tool call's signature is its ``extra_content.google.thought_signature``
+(see :mod:`shared.reasoning_blocks`), so a client that replays the message it
+got, streamed or not, sends back what the provider needs.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 
 from ..errors import RelayError
 from ..events import Finish, Heartbeat, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ..reasoning_blocks import BlockFolder
 from .collected import fold
 from .sse import HEARTBEAT, data_frame, dumps, json_string, raw_data_frame
 from .terminal import terminated
@@ -61,6 +67,7 @@ class ChunkEncoder:
     created: int = field(default_factory=lambda: int(time.time()))
     _usage: Usage | None = None
     _sent_role: bool = False
+    _blocks: BlockFolder = field(default_factory=BlockFolder)
 
     def __post_init__(self) -> None:
         # Every delta chunk is this envelope around its delta, so text deltas, the
@@ -94,12 +101,20 @@ class ChunkEncoder:
         if isinstance(event, TextDelta):
             delta["content"] = event.content
         elif isinstance(event, ReasoningDelta):
-            delta["reasoning_content"] = event.content
+            self._reasoning(event, delta)
         elif self.legacy_functions:
             delta["function_call"] = function_call_delta(event)
         else:
             delta["tool_calls"] = [tool_call_delta(event)]
         return delta
+
+    def _reasoning(self, event: ReasoningDelta, delta: dict[str, Any]) -> None:
+        """Text as ``reasoning_content``; the event that signs a block also carries the whole block."""
+        if event.content:
+            delta["reasoning_content"] = event.content
+        block = self._blocks.add(event)
+        if block is not None:
+            delta["thinking_blocks"] = [{**block, "index": len(self._blocks.blocks) - 1}]
 
     def _finish(self, event: Finish) -> bytes:
         reason = legacy_reason(event.reason) if self.legacy_functions else event.reason
@@ -137,7 +152,14 @@ def tool_call_delta(event: ToolCallDelta) -> dict[str, Any]:
     if event.name is not None:
         function["name"] = event.name
     call["function"] = function
+    if event.signature is not None:
+        call["extra_content"] = google_extra(event.signature)
     return call
+
+
+def google_extra(signature: str) -> dict[str, Any]:
+    """Where Gemini's OpenAI-compatible endpoint puts a tool call's thought signature."""
+    return {"google": {"thought_signature": signature}}
 
 
 def function_call_delta(event: ToolCallDelta) -> dict[str, Any]:
@@ -186,6 +208,7 @@ async def collect_completion(
 class _CompletionBuilder:
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+    blocks: BlockFolder = field(default_factory=BlockFolder)
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     usage: Usage | None = None
     finish_reason: str = "stop"
@@ -195,6 +218,7 @@ class _CompletionBuilder:
             self.text.append(event.content)
         elif isinstance(event, ReasoningDelta):
             self.reasoning.append(event.content)
+            self.blocks.add(event)
         elif isinstance(event, ToolCallDelta):
             self._add_call(event)
         elif isinstance(event, Usage):
@@ -211,11 +235,15 @@ class _CompletionBuilder:
         if event.name is not None:
             call["function"]["name"] = event.name
         call["function"]["arguments"] += event.arguments
+        if event.signature is not None:
+            call["extra_content"] = google_extra(event.signature)
 
     def document(self, model: str) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": "".join(self.text) or None}
-        if self.reasoning:
+        if any(self.reasoning):
             message["reasoning_content"] = "".join(self.reasoning)
+        if self.blocks.blocks:
+            message["thinking_blocks"] = self.blocks.blocks
         if self.calls:
             message["tool_calls"] = [self.calls[index] for index in sorted(self.calls)]
         elif message["content"] is None:

@@ -12,6 +12,12 @@ the final ``response`` object the same builder made, so both agree.
 Output items follow the canonical stream: text deltas fill a ``message``,
 reasoning deltas a ``reasoning`` item (``reasoning_text``), each tool call a
 ``function_call`` item. An event of another kind closes the open item.
+
+Signed reasoning survives a replay of the output items: the event that signs
+or redacts a block puts an opaque ``encrypted_content`` on its reasoning item
+and closes it (:mod:`shared.reasoning_blocks`), and a Gemini tool call's
+signature is the ``function_call`` item's ``extra_content.google.thought_signature``,
+as on a chat tool call.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..events import Finish, Heartbeat, ReasoningDelta, StreamError, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ..reasoning_blocks import closes_block, encrypted_content
 from .collected import fold
+from .openai_chat import google_extra
 from .sse import HEARTBEAT, named_frame
 from .terminal import terminated
 
@@ -85,7 +93,7 @@ class ResponseBuilder:
         if isinstance(event, TextDelta):
             emitted += self._text(event.content, "message", "output_text")
         elif isinstance(event, ReasoningDelta):
-            emitted += self._text(event.content, "reasoning", "reasoning_text")
+            emitted += self._reasoning(event)
         elif isinstance(event, ToolCallDelta):
             emitted += self._call(event)
         elif isinstance(event, Usage):
@@ -128,16 +136,31 @@ class ResponseBuilder:
             return [*emitted, {"type": "response.output_text.delta", **position, "delta": delta, "logprobs": []}]
         return [*emitted, {"type": "response.reasoning_text.delta", **position, "delta": delta}]
 
+    def _reasoning(self, event: ReasoningDelta) -> Emitted:
+        """Text fills the open reasoning item; a signature or redacted block seals it (or a new one)."""
+        emitted = self._text(event.content, "reasoning", "reasoning_text") if event.content else []
+        if not closes_block(event):
+            return emitted
+        item = self._open
+        if item is None or item.kind != "reasoning":
+            emitted += self._close()
+            item = self._new_item("reasoning")
+            emitted.append(self._added(item))
+        item.body["encrypted_content"] = encrypted_content(event)
+        return [*emitted, *self._close()]
+
     def _call(self, event: ToolCallDelta) -> Emitted:
         emitted: Emitted = []
         item = self._calls.get(event.index)
+        signed = {} if event.signature is None else {"extra_content": google_extra(event.signature)}
         if item is None:
             emitted += self._close()
-            item = self._new_item("function_call", call_id=event.id or _id("call"), name=event.name or "")
+            item = self._new_item("function_call", call_id=event.id or _id("call"), name=event.name or "", **signed)
             self._calls[event.index] = item
             emitted.append(self._added(item))
         elif event.name and not item.body["name"]:
             item.body["name"] = event.name
+        item.body.update(signed)
         if not event.arguments:
             return emitted
         item.text.append(event.arguments)
@@ -173,6 +196,8 @@ class ResponseBuilder:
         if item.kind == "function_call":
             item.body["arguments"] = text
             emitted.append({"type": "response.function_call_arguments.done", **position, "arguments": text})
+        elif item.kind == "reasoning" and not item.text:
+            pass  # a redacted or signature-only block: no readable text, so no text part
         else:
             part_type = "output_text" if item.kind == "message" else "reasoning_text"
             done = "response.output_text.done" if item.kind == "message" else "response.reasoning_text.done"

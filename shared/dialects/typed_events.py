@@ -3,8 +3,8 @@
 Each canonical event becomes one named SSE event, so a browser can switch on
 the event type instead of digging through ``choices[0].delta``:
 
-    text_delta {content}            thinking {content}
-    tool_call {index, id, name, arguments_delta}
+    text_delta {content}            thinking {content, signature?, redacted?, provider?}
+    tool_call {index, id, name, arguments_delta, signature?}
     usage {prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens}
     done {finish_reason}            error {code, message, retryable}
 
@@ -13,6 +13,11 @@ A heartbeat is an SSE comment (``: keep-alive``), which readers ignore.
 A stream ends with exactly one ``done`` or one ``error``. ``usage`` comes
 right before it, after the last delta, whatever order the provider reported
 it in (Vertex sends its counts with a chunk that still carries text).
+
+``signature``/``redacted`` (with the ``provider`` that issued them) close a
+block of signed reasoning, and a tool call's ``signature`` is Gemini's thought
+signature; both are opaque, present only when the provider sent them, and
+needed back (in the chat dialect's shape) to continue a tool-use conversation.
 """
 
 from __future__ import annotations
@@ -47,14 +52,10 @@ def _typed(event: UpstreamEvent) -> tuple[str, dict[str, Any]]:
     if isinstance(event, TextDelta):
         return "text_delta", {"content": event.content}
     if isinstance(event, ReasoningDelta):
-        return "thinking", {"content": event.content}
+        return "thinking", _thinking(event)
     if isinstance(event, ToolCallDelta):
-        return "tool_call", {
-            "index": event.index,
-            "id": event.id,
-            "name": event.name,
-            "arguments_delta": event.arguments,
-        }
+        call = {"index": event.index, "id": event.id, "name": event.name, "arguments_delta": event.arguments}
+        return "tool_call", call if event.signature is None else {**call, "signature": event.signature}
     if isinstance(event, Usage):
         return "usage", {
             "prompt_tokens": event.prompt_tokens,
@@ -69,6 +70,17 @@ def _typed(event: UpstreamEvent) -> tuple[str, dict[str, Any]]:
     if event.retry_after is not None:
         error["retry_after"] = round(event.retry_after, 3)
     return "error", error
+
+
+def _thinking(event: ReasoningDelta) -> dict[str, Any]:
+    data: dict[str, Any] = {"content": event.content}
+    if event.signature is not None:
+        data["signature"] = event.signature
+    if event.redacted is not None:
+        data["redacted"] = event.redacted
+    if event.provider is not None:
+        data["provider"] = event.provider
+    return data
 
 
 def encode_stream(events: AsyncIterator[StreamEvent]) -> AsyncIterator[bytes]:

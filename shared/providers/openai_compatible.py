@@ -226,6 +226,14 @@ def chunk_document(data: str, wording: ErrorWording = OPENAI_ERRORS) -> Mapping[
     return document
 
 
+def thought_signature(call: Mapping[str, Any]) -> str | None:
+    """Gemini's signature on a tool call (``extra_content.google.thought_signature``), if the upstream sent one."""
+    extra = call.get("extra_content")
+    google = extra.get("google") if isinstance(extra, Mapping) else None
+    signature = google.get("thought_signature") if isinstance(google, Mapping) else None
+    return signature if isinstance(signature, str) and signature else None
+
+
 def chunk_to_events(chunk: Mapping[str, Any]) -> list[StreamEvent]:
     """The events in one chunk; chunks with no choices carry only usage or filter results."""
     events: list[StreamEvent] = []
@@ -259,6 +267,7 @@ def chunk_to_events(chunk: Mapping[str, Any]) -> list[StreamEvent]:
                     id=call.get("id"),
                     name=function.get("name") if function else None,
                     arguments=(function.get("arguments") or "") if function else "",
+                    signature=thought_signature(call),
                 )
             )
         if choice.get("finish_reason"):

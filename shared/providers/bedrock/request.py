@@ -21,6 +21,8 @@ from typing import Any
 
 from ...chat_request import ChatMessage, ChatRequest, ContentPart
 from ...errors import Untranslatable
+from ...events import BEDROCK
+from ...reasoning_replay import RedactedThinkingBlock, blocks_for
 from ..unsupported import refuse_logit_bias
 from .cache_points import check_cache_point_count, with_cache_point
 from .structured import (
@@ -132,13 +134,30 @@ def message_blocks(message: ChatMessage, index: int) -> list[Block]:
         text = message.text()
         result = [{"toolResult": {"toolUseId": message.tool_call_id, "content": [{"text": text}]}}]
         return with_cache_point(result, message.cache_control)
-    blocks: list[Block] = []
+    blocks: list[Block] = reasoning_blocks(message, index)
     for n, part in enumerate(_parts(message)):
         block = _part_block(part, f"messages[{index}].content[{n}]")
         blocks += with_cache_point([block] if block else [], part.cache_control)
     for position, call in enumerate(message.tool_calls or []):
         blocks.append(_tool_use(call.id, call.function.name, call.function.arguments, index, position))
     return with_cache_point(blocks, message.cache_control)
+
+
+def reasoning_blocks(message: ChatMessage, index: int) -> list[Block]:
+    """Bedrock's own signed thinking, first in the assistant turn as Claude wants it; others' is left out."""
+    blocks: list[Block] = []
+    for block in blocks_for(message.thinking_blocks, BEDROCK):
+        if isinstance(block, RedactedThinkingBlock):
+            where = f"messages[{index}].thinking_blocks"
+            try:
+                data = base64.b64decode(block.data, validate=True)
+            except binascii.Error:
+                raise Untranslatable(f"{where}: redacted_thinking data is not valid base64", param=where) from None
+            blocks.append({"reasoningContent": {"redactedContent": data}})
+        else:
+            text = {"text": block.thinking, "signature": block.signature}
+            blocks.append({"reasoningContent": {"reasoningText": text}})
+    return blocks
 
 
 def _parts(message: ChatMessage) -> list[ContentPart]:

@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from ...errors import UpstreamUnavailable
-from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ...events import BEDROCK, Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
 from ..upstream.usage import usage_of
 from .eventstream import Message
 from .failures import exception_message, stream_error, stream_exception
@@ -70,6 +70,23 @@ def usage(body: Any) -> Usage | None:
         cache_write=("cacheWriteInputTokens",),
         provider="Bedrock",
     )
+
+
+def reasoning_events(reasoning: dict[str, Any]) -> list[StreamEvent]:
+    """A ``reasoningContent`` delta: text, or the signature closing the block, or redacted reasoning.
+
+    The signature and the redacted bytes (base64 on the wire) are relayed as
+    they came, tagged Bedrock's: Claude refuses a tool-use follow-up whose
+    thinking block and signature did not come back.
+    """
+    text, signature, redacted = (reasoning.get(key) for key in ("text", "signature", "redactedContent"))
+    if isinstance(text, str) and text:
+        return [ReasoningDelta(text)]
+    if isinstance(signature, str) and signature:
+        return [ReasoningDelta("", signature=signature, provider=BEDROCK)]
+    if isinstance(redacted, str) and redacted:
+        return [ReasoningDelta("", redacted=redacted, provider=BEDROCK)]
+    return _NOTHING
 
 
 class ConverseTranslator:
@@ -129,10 +146,7 @@ class ConverseTranslator:
             index = self._tool_index(block)
             return [ToolCallDelta(index=index, arguments=arguments)] if arguments else _NOTHING
         reasoning = delta.get("reasoningContent")
-        if reasoning and reasoning.get("text"):
-            # The signature and redacted reasoning are opaque to clients; only the text is relayed.
-            return [ReasoningDelta(reasoning["text"])]
-        return _NOTHING
+        return reasoning_events(reasoning) if isinstance(reasoning, dict) else _NOTHING
 
     def _start(self, body: dict[str, Any]) -> list[StreamEvent]:
         tool_use = (body.get("start") or {}).get("toolUse")

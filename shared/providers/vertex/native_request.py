@@ -8,7 +8,11 @@ OpenAI and Gemini model a conversation differently:
   up from the assistant turn that made the call;
 * consecutive turns of one role are merged, because Gemini answers a turn
   of parallel function calls with exactly one turn of responses;
-* tool-call arguments are a JSON *string* in OpenAI and an *object* in Gemini.
+* tool-call arguments are a JSON *string* in OpenAI and an *object* in Gemini;
+* a replayed thought signature goes back on the part it came from: a tool
+  call's (``extra_content.google``) on its ``functionCall``, a Google-tagged
+  thinking block's on the turn's first text part (dropped when the turn has
+  no text: Gemini does not require those). Other providers' blocks are dropped.
 
 Anything the relay cannot express raises ``Untranslatable`` (HTTP 400)
 before a byte is sent upstream.
@@ -22,6 +26,8 @@ from typing import Any
 
 from ...chat_request import ChatMessage, ChatRequest, ContentPart
 from ...errors import INVALID_REQUEST, UNSUPPORTED_CONTENT, Untranslatable
+from ...events import GOOGLE
+from ...reasoning_replay import ThinkingBlock, blocks_for, google_signature
 from ..unsupported import refuse_logit_bias
 
 Part = dict[str, Any]
@@ -84,9 +90,21 @@ def _tool_call_names(messages: list[ChatMessage]) -> dict[str, str]:
 def _parts(message: ChatMessage, index: int, names: dict[str, str]) -> list[Part]:
     if message.role == "tool":
         return [_function_response(message, index, names)]
-    parts = _content_parts(message, index)
+    parts = _signed_text(_content_parts(message, index), message)
     for call in message.tool_calls or []:
-        parts.append({"functionCall": {"name": call.function.name, "args": _arguments(call.function.arguments, index)}})
+        part: Part = {"functionCall": {"name": call.function.name, "args": _arguments(call.function.arguments, index)}}
+        if (signature := google_signature(call.extra_content)) is not None:
+            part["thoughtSignature"] = signature
+        parts.append(part)
+    return parts
+
+
+def _signed_text(parts: list[Part], message: ChatMessage) -> list[Part]:
+    """The first text part with the signature of Gemini's own thinking block, when there is both."""
+    signed = [b.signature for b in blocks_for(message.thinking_blocks, GOOGLE) if isinstance(b, ThinkingBlock)]
+    texts = [n for n, part in enumerate(parts) if "text" in part]
+    if signed and texts:
+        parts[texts[0]] = {**parts[texts[0]], "thoughtSignature": signed[-1]}
     return parts
 
 

@@ -1,7 +1,10 @@
 """Gemini ``GenerateContentResponse`` chunks as canonical events.
 
 Each chunk carries parts of the first candidate: ``text`` (or, with
-``thought: true``, reasoning) and whole ``functionCall`` objects. The last
+``thought: true``, reasoning) and whole ``functionCall`` objects. A thinking
+model signs a part with ``thoughtSignature``: on a function call it goes with
+the call, on a text part it closes a block of reasoning; both are relayed,
+tagged Google's, because Gemini 3 wants them back on the next turn. The last
 chunk carries ``finishReason`` and the token counts; the stream has no
 ``[DONE]``. So :class:`ResponseTranslator` holds the finish reason and usage
 until the upstream ends, and :meth:`ResponseTranslator.end` reports a stream
@@ -16,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ...errors import UpstreamError, UpstreamUnavailable
-from ...events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
+from ...events import GOOGLE, Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta, Usage
 from ..upstream.usage import usage_of
 from .finish_reasons import finish_failure, finish_reason
 
@@ -50,7 +53,8 @@ class ResponseTranslator:
         if not candidates:
             return []
         candidate = candidates[0]
-        events = [event for part in (candidate.get("content") or {}).get("parts") or [] if (event := self._part(part))]
+        parts = (candidate.get("content") or {}).get("parts") or []
+        events = [event for part in parts for event in self._part(part)]
         if candidate.get("finishReason"):
             self._note_finish(candidate["finishReason"])
         return events
@@ -70,22 +74,26 @@ class ResponseTranslator:
         if self._failure is None:
             self._reason = finish_reason(gemini_reason, self._tool_calls > 0)
 
-    def _part(self, part: Mapping[str, Any]) -> StreamEvent | None:
+    def _part(self, part: Mapping[str, Any]) -> list[StreamEvent]:
+        signature = part.get("thoughtSignature")
+        signature = signature if isinstance(signature, str) and signature else None
         call = part.get("functionCall")
         if isinstance(call, Mapping):
-            return self._tool_call(call)
+            return [self._tool_call(call, signature)]
+        events: list[StreamEvent] = []
         text = part.get("text")
-        if not isinstance(text, str) or not text:
-            return None
-        return ReasoningDelta(text) if part.get("thought") else TextDelta(text)
+        if isinstance(text, str) and text:
+            events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
+        if signature is not None:
+            events.append(ReasoningDelta("", signature=signature, provider=GOOGLE))
+        return events
 
-    def _tool_call(self, call: Mapping[str, Any]) -> ToolCallDelta:
+    def _tool_call(self, call: Mapping[str, Any], signature: str | None = None) -> ToolCallDelta:
         index = self._tool_calls
         self._tool_calls += 1
         arguments = json.dumps(call.get("args") or {}, ensure_ascii=False, separators=(",", ":"))
-        return ToolCallDelta(
-            index=index, id=call.get("id") or new_tool_call_id(), name=call.get("name"), arguments=arguments
-        )
+        call_id = call.get("id") or new_tool_call_id()
+        return ToolCallDelta(index=index, id=call_id, name=call.get("name"), arguments=arguments, signature=signature)
 
     def _note_usage(self, metadata: Any) -> None:
         """Counts arrive on the last chunk only; earlier chunks carry just ``trafficType``."""

@@ -6,7 +6,9 @@ one in its own ``Authorization`` header, and a 401 is surfaced as
 :class:`~.tokens.TokenRejected` so the adapter can renew it and retry once.
 Everything else (chunks, finish, usage, error mapping) is the shared OpenAI
 protocol, told how Google words its errors and its finish reasons
-(:func:`~.finish_reasons.openai_compatible_finish`).
+(:func:`~.finish_reasons.openai_compatible_finish`). A replayed tool call's
+thought signature goes back where this endpoint put it,
+``extra_content.google.thought_signature``; Gemini 3 refuses the turn without it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import openai
 
 from ...chat_request import ChatRequest
 from ...errors import RelayError, UpstreamRateLimited
+from ...reasoning_replay import google_signature
 from ..contract import UpstreamStream
 from ..openai_client import openai_client
 from ..openai_compatible import chat_params, opened_stream
@@ -59,7 +62,9 @@ class OpenAICompatibleApi:
     def prepare(self, request: ChatRequest) -> dict[str, Any]:
         """The SDK's ``create`` arguments, built once and reused by a retry."""
         refuse_logit_bias(request, "Vertex AI")
-        return chat_params(request, self._settings.openai_model, VERTEX_PARAMETERS)
+        params = chat_params(request, self._settings.openai_model, VERTEX_PARAMETERS)
+        with_thought_signatures(params["messages"], request)
+        return params
 
     async def send(self, params: dict[str, Any], token: str) -> UpstreamStream:
         """Open the stream with ``token``; a 401 raises ``TokenRejected``."""
@@ -76,6 +81,14 @@ class OpenAICompatibleApi:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def with_thought_signatures(messages: list[dict[str, Any]], request: ChatRequest) -> None:
+    """Put each replayed tool call's signature back on the dumped call (the dump leaves it out)."""
+    for dumped, message in zip(messages, request.messages, strict=True):
+        for dumped_call, call in zip(dumped.get("tool_calls") or [], message.tool_calls or [], strict=True):
+            if (signature := google_signature(call.extra_content)) is not None:
+                dumped_call["extra_content"] = {"google": {"thought_signature": signature}}
 
 
 def relay_error(exc: openai.APIError, backend: str) -> RelayError:

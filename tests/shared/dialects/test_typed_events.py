@@ -25,6 +25,21 @@ def parse(frame: bytes) -> tuple[str, dict[str, object]]:
     [
         (TextDelta("東京🍣"), "text_delta", {"content": "東京🍣"}),
         (ReasoningDelta("hmm"), "thinking", {"content": "hmm"}),
+        (
+            ReasoningDelta("", signature="c2ln", provider="bedrock"),
+            "thinking",
+            {"content": "", "signature": "c2ln", "provider": "bedrock"},
+        ),
+        (
+            ReasoningDelta("", redacted="cmVk", provider="bedrock"),
+            "thinking",
+            {"content": "", "redacted": "cmVk", "provider": "bedrock"},
+        ),
+        (
+            ToolCallDelta(0, "c1", "f", "", signature="Z3N"),
+            "tool_call",
+            {"index": 0, "id": "c1", "name": "f", "arguments_delta": "", "signature": "Z3N"},
+        ),
         (ToolCallDelta(1, "c1", "f", "{"), "tool_call", {"index": 1, "id": "c1", "name": "f", "arguments_delta": "{"}),
         (
             Usage(2, 3, cached_tokens=1, reasoning_tokens=2),

@@ -16,6 +16,8 @@ import pytest
 
 from devtools.emulators.scenario import Scenario, inline_prompt
 from devtools.emulators.vertex import VertexEmulator, create_app
+from devtools.emulators.vertex_signatures import call_key
+from devtools.emulators.vertex_signatures import signature as signature_over
 from devtools.threaded_server import ThreadedServer
 from tests.devtools.emulators.vertex.vertex_emulator_calls import (
     JAPANESE,
@@ -105,10 +107,11 @@ def test_native_generate_content_is_one_document(server: ThreadedServer, token: 
     )
     document = response.json()
     candidate = document["candidates"][0]
+    signature = signature_over("hmm", call_key("f", {}))  # a thinking model signs its first function call
     assert candidate["content"]["parts"] == [
         {"text": "hmm", "thought": True},
         {"text": JAPANESE},
-        {"functionCall": {"name": "f", "args": {}}},
+        {"functionCall": {"name": "f", "args": {}}, "thoughtSignature": signature},
     ]
     assert candidate["finishReason"] == "STOP"
     assert document["usageMetadata"]["totalTokenCount"] > 0

@@ -62,8 +62,14 @@ STOP = ("messageStop", {"stopReason": "end_turn"})
                 delta(1, text="A"),
                 STOP,
             ],
-            [ReasoningDelta("hmm"), TextDelta("A"), Finish("stop")],
-            id="reasoning text is relayed, signatures are not",
+            [
+                ReasoningDelta("hmm"),
+                ReasoningDelta("", signature="c2ln", provider="bedrock"),
+                ReasoningDelta("", redacted="cmVk", provider="bedrock"),
+                TextDelta("A"),
+                Finish("stop"),
+            ],
+            id="reasoning text, its signature and redacted reasoning are relayed, tagged bedrock",
         ),
         pytest.param(
             [
