@@ -60,7 +60,8 @@ DEV_ENVIRONMENT = {
 DEV_RELAY_KEY = "dev-relay-key"
 # Lets the example backend mint browser tokens for the demo page's "browser token" mode. Only
 # ``make dev`` serves that backend, so the func start path (local.settings.json.example) needs neither.
-DEV_BROWSER_TOKENS = {"secret_setting": "DEV_BROWSER_TOKEN_SECRET", "max_ttl_minutes": 15}
+DEV_BROWSER_TOKEN_SETTING = "DEV_BROWSER_TOKEN_SECRET"
+DEV_BROWSER_TOKENS: dict[str, object] = {"secret_setting": DEV_BROWSER_TOKEN_SETTING, "max_ttl_minutes": 15}
 DEV_BROWSER_TOKEN_SECRET = "dev-only-browser-token-secret-not-for-deployment"
 
 
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     provide_vertex_credentials(emulators, key_file)
     servers = list(emulators.values())
     if not args.emulators_only:
-        os.environ.setdefault(DEV_BROWSER_TOKENS["secret_setting"], DEV_BROWSER_TOKEN_SECRET)
+        os.environ.setdefault(DEV_BROWSER_TOKEN_SETTING, DEV_BROWSER_TOKEN_SECRET)
         config = dev_config({name: server.url for name, server in emulators.items()})
         os.environ.setdefault("RELAY_CONFIG", with_browser_tokens(config))
         app = create_host(Path(APP_ROOT))
