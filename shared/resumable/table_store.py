@@ -80,7 +80,7 @@ class TableStreamStore:
 
     async def read(self, stream_id: str, after: int) -> tuple[StreamRecord | None, list[str]]:
         await self._ensure_table()
-        query = "PartitionKey eq @pk and (RowKey eq @meta or (RowKey gt @after and RowKey lt @end))"
+        query = "PartitionKey eq @pk and ( RowKey eq @meta or ( RowKey gt @after and RowKey lt @end ) )"
         parameters = {"pk": stream_id, "meta": META, "after": frame_key(after), "end": FRAME_END}
         entities = await self._call(lambda: list(self._table.query_entities(query, parameters=parameters)))
         record: StreamRecord | None = None
