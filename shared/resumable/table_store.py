@@ -7,8 +7,9 @@ the record's liveness mark are written in one entity-group transaction, one
 storage operation per flush. The record is updated with ``If-Match``: the only
 other writer is a cancel, so a lost race means "stop", learnt at no extra cost.
 
-Rows keep their frames as a JSON list, split so no property nears Table's
-64 KiB limit. The synchronous SDK runs in worker threads, as the quota store's does.
+Rows keep their frames as an ASCII JSON list, cut into properties of at most
+``ROW_CHARS`` characters so none nears Table's 64 KiB limit. The synchronous
+SDK runs in worker threads, as the quota store's does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,8 +92,8 @@ class TableStreamStore:
                 record = _record_of(entity)
                 continue
             first = int(entity["first"])
-            frames += json.loads(str(entity["frames"]))[max(0, after + 1 - first) :]
-        if record is None:
+            frames += _frames_of(entity)[max(0, after + 1 - first) :]
+        if record is None or record.expires < time.time():
             return None, []
         return record, frames
 
@@ -194,8 +196,18 @@ def _frame_rows(stream_id: str, batch: Batch) -> list[dict[str, Any]]:
 
 
 def _row(stream_id: str, first: int, frames: list[str]) -> dict[str, Any]:
-    last = first + len(frames) - 1
-    return {"PartitionKey": stream_id, "RowKey": frame_key(last), "first": first, "frames": json.dumps(frames)}
+    """One row; a frame too long for one property (a huge tool-call chunk) is spread over several."""
+    text = json.dumps(frames)
+    parts = [text[start : start + ROW_CHARS] for start in range(0, len(text), ROW_CHARS)]
+    row: dict[str, Any] = {"PartitionKey": stream_id, "RowKey": frame_key(first + len(frames) - 1), "first": first}
+    row["parts"] = len(parts)
+    row.update({f"frames{index}": part for index, part in enumerate(parts)})
+    return row
+
+
+def _frames_of(row: Mapping[str, Any]) -> list[str]:
+    frames: list[str] = json.loads("".join(str(row[f"frames{index}"]) for index in range(int(row["parts"]))))
+    return frames
 
 
 def _record_fields(record: StreamRecord) -> dict[str, Any]:

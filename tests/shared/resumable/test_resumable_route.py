@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from devtools.emulators.scenario import inline_prompt
+from devtools.processes import free_port
 from tests.builders import RELAY_TEST_KEY, azure_backend
 from tests.polling import wait_for
 from tests.relay_configs import CHAT_URL, chat_body, relay_key
@@ -142,3 +143,24 @@ def test_the_responses_dialect_resumes_in_its_own_dialect(relay: httpx.Client) -
     deltas = "".join(event.json()["delta"] for event in events if event.name == "response.output_text.delta")
     assert deltas == TEXT
     assert events[-1].name == "response.completed"
+
+
+def test_an_unreachable_store_refuses_the_opt_in_with_503_and_closes_the_upstream(
+    azure: Any, start_relay: Callable[..., Any]
+) -> None:
+    dead = (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+        f"TableEndpoint=http://127.0.0.1:{free_port()}/devstoreaccount1;"
+    )
+    config = {
+        "backends": [azure_backend("azure-east", azure.url)],
+        "models": {"azure": ["azure-east"]},
+        "resumable": {"store": "table"},
+    }
+    server = start_relay(config, {"AzureWebJobsStorage": dead})
+    response = httpx.post(f"{server.url}{CHAT_URL}", json=slow_chat(), headers={**auth(), **RESUMABLE}, timeout=30)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "stream_store_unavailable"
+    assert wait_for(lambda: azure.recorder.records[0].client_disconnected, seconds=2)
+    plain = httpx.post(f"{server.url}{CHAT_URL}", json=slow_chat(delay_ms=0), headers=auth(), timeout=30)
+    assert chat_text(events_of(plain.text)) == TEXT
