@@ -36,6 +36,7 @@ from .request_body import read_body, require_json
 from .responses_request import ResponsesBody
 from .resumable import framing
 from .resumable.requests import STREAM_ID_HEADER, resume_point, stream_id_of, wants_resumable
+from .resumable.service import ENDED
 from .route_table import RouteTable
 from .server_timing import OpenTiming
 from .streaming.cancellation import close_shielded
@@ -202,7 +203,8 @@ async def resume_stream(app: Application, request: Request) -> Response:
     """``GET /v1/streams/{id}``: the events after ``Last-Event-ID`` (or ``?after``), then live, in the stream's dialect.
 
     Only the identity that opened the stream may read it; anyone else is told
-    it does not exist (404), so ids cannot be probed.
+    it does not exist (404), so ids cannot be probed. A stream with nothing
+    left after that id is a 204, so an ``EventSource`` stops reconnecting.
     """
     stream_id = stream_id_of(request.url.path)
     try:
@@ -213,6 +215,8 @@ async def resume_stream(app: Application, request: Request) -> Response:
         return error_response(exc)
     if stream_id is None or chunks is None:
         return error_response(NO_SUCH_STREAM)
+    if chunks == ENDED:
+        return Response(status_code=204, headers={STREAM_ID_HEADER: stream_id})
     return StreamingResponse(chunks, media_type=SSE_MEDIA_TYPE, headers={**SSE_HEADERS, STREAM_ID_HEADER: stream_id})
 
 

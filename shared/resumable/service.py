@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Coroutine, Mapping
-from typing import Any
+from typing import Any, Final, Literal
 
 from ..config import StreamSettings
 from .framing import CANCELLED
@@ -27,6 +27,7 @@ from .table_store import TableStreamStore
 logger = logging.getLogger(__name__)
 
 Chunks = AsyncGenerator[bytes, None]
+ENDED: Final = "ended"
 # Reading after this number returns the record alone.
 NO_FRAMES = 9_999_999_999
 
@@ -66,15 +67,25 @@ class ResumableStreams:
         self._sweep(now)
         return stream_id, local_stream(generation, 0, self._heartbeat)
 
-    async def resume(self, subject: str, stream_id: str, after: int) -> Chunks | None:
-        """The stream's events after number ``after``, or None if the caller has no such stream."""
+    async def resume(self, subject: str, stream_id: str, after: int) -> Chunks | Literal["ended"] | None:
+        """The stream's events after number ``after``; ``ENDED`` if it has none left; None if not the caller's.
+
+        ``ENDED`` is answered with 204, which tells an ``EventSource`` that
+        reconnects after the last event to stop reconnecting.
+        """
         owner = owner_of(subject)
         generation = self._running.get(stream_id)
         if generation is not None:
-            return local_stream(generation, after, self._heartbeat) if generation.record.owner == owner else None
+            if generation.record.owner != owner:
+                return None
+            if generation.finished and after >= len(generation.frames):
+                return ENDED
+            return local_stream(generation, after, self._heartbeat)
         record, frames = await self.store.read(stream_id, after)
         if record is None or record.owner != owner:
             return None
+        if record.done and after >= record.last:
+            return ENDED
         return stored_stream(self.store, stream_id, (record, frames), after, self.settings, self._heartbeat)
 
     async def cancel(self, subject: str, stream_id: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -10,29 +10,14 @@ import pytest
 
 from devtools.emulators.scenario import inline_prompt
 from devtools.processes import free_port
-from tests.builders import RELAY_TEST_KEY, azure_backend
+from tests.builders import azure_backend
 from tests.polling import wait_for
-from tests.relay_configs import CHAT_URL, chat_body, relay_key
+from tests.relay_configs import CHAT_URL, chat_body
 from tests.shared.resumable.sse_text import OTHER_KEY, RESUMABLE, auth, chat_text, events_of, read_events
 
 pytestmark = pytest.mark.timeout(60)
 
 TEXT = "Resumable streams keep going when the connection drops: こんにちは 🚀 and the rest arrives."
-
-
-@pytest.fixture
-def relay(azure: Any, start_relay: Callable[..., Any]) -> Iterator[httpx.Client]:
-    keys = [relay_key("tests", RELAY_TEST_KEY), relay_key("other", OTHER_KEY)]
-    config = {
-        "backends": [azure_backend("azure-east", azure.url)],
-        "models": {"azure": ["azure-east"]},
-        "auth": {"relay_keys": keys},
-        "resumable": {"flush_seconds": 0.05},
-        "stream": {"heartbeat_seconds": 0.5},
-    }
-    server = start_relay(config)
-    with httpx.Client(base_url=server.url, timeout=30, headers=auth()) as client:
-        yield client
 
 
 def slow_chat(chunks: int = 20, delay_ms: float = 60) -> dict[str, Any]:
@@ -80,6 +65,8 @@ def test_a_resume_after_completion_replays_the_same_bytes(relay: httpx.Client) -
     assert replay.text == original.text
     tail = relay.get(f"/api/v1/streams/{stream_id}", params={"after": "3"})
     assert original.text.endswith(tail.text) and tail.text.startswith("id: 4\n")
+    last = len(events_of(original.text))
+    assert relay.get(f"/api/v1/streams/{stream_id}", params={"after": str(last)}).status_code == 204
 
 
 def test_another_identity_and_unknown_ids_get_404(relay: httpx.Client) -> None:
