@@ -49,6 +49,7 @@ def _resume() -> Schema:
         "parameters": [STREAM, after, last],
         "responses": {
             "200": {"description": "The rest of the stream.", "content": {SSE: {"schema": stream}}},
+            "204": {"description": "Nothing left after that id: the stream ended (EventSource stops reconnecting)."},
             **_errors(400, 401, 404, 503),
         },
     }
