@@ -33,7 +33,7 @@ class ResumableSettings(_Section):
     )
     table: StreamTable = StreamTable()
     flush_seconds: float = Field(
-        default=0.25, gt=0, le=10, description="Events are written in one batch per interval, not one per token."
+        default=0.5, gt=0, le=10, description="Events are written in one batch per interval, not one per token."
     )
     poll_seconds: float = Field(
         default=0.5, ge=0.05, le=10, description="How often a reader on another instance reads the log."
