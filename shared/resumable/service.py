@@ -46,7 +46,7 @@ class ResumableStreams:
     @classmethod
     def build(cls, settings: ResumableSettings, stream: StreamSettings, environ: Mapping[str, str]) -> ResumableStreams:
         store: StreamStore = (
-            TableStreamStore.build(settings.table, environ) if settings.store == "table" else MemoryStreamStore()
+            TableStreamStore.build(settings, environ) if settings.store == "table" else MemoryStreamStore()
         )
         return cls(settings, store, stream.heartbeat_seconds)
 

@@ -1,15 +1,18 @@
 """The replay log in Azure Table Storage, shared by every instance of the app.
 
-A stream is one partition: the record is the row ``meta``, and each batch of
-frames is a row keyed by its last frame's number (``f0000000042``), so "every
-frame after n" is one range query that also returns the record. A batch and
-the record's liveness mark are written in one entity-group transaction, one
-storage operation per flush. The record is updated with ``If-Match``: the only
-other writer is a cancel, so a lost race means "stop", learnt at no extra cost.
+A stream is one partition. The row ``meta`` holds who may read it, its
+dialect, its expiry and a cancel flag; each flushed batch of frames is a row
+keyed by its last frame's number (``f0000000042``) that also carries the
+liveness mark (``beat``) and whether it ends the stream. A flush is one
+upsert, the cheapest call the SDK makes (a transaction costs it four times
+the CPU); when the model is quiet the latest row is written again with a new
+beat. "Every frame after n" is one range query from row ``f{n}`` on, which
+also returns the record, the latest beat and the end.
 
-Rows keep their frames as an ASCII JSON list, cut into properties of at most
-``ROW_CHARS`` characters so none nears Table's 64 KiB limit. The synchronous
-SDK runs in worker threads, as the quota store's does.
+The generating instance reads the record for a cancel at most once per
+``beat_seconds``. Rows keep their frames as an ASCII JSON list, cut into
+properties of at most ``ROW_CHARS`` characters so none nears Table's 64 KiB
+limit. The synchronous SDK runs in worker threads, as the quota store's does.
 """
 
 from __future__ import annotations
@@ -22,13 +25,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
 from ..limits.table_store import service_client
-from .settings import StreamTable
-from .store import DONE, Batch, StreamRecord, StreamStoreUnavailable
+from .settings import ResumableSettings
+from .store import DONE, RUNNING, Batch, StreamRecord, StreamStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +38,12 @@ META = "meta"
 # Frame rows sort between "f" and "g"; "meta" sorts after them.
 FRAME_PREFIX = "f"
 FRAME_END = "g"
-# JSON characters per row: Table strings are UTF-16, at most 64 KiB a property.
+# JSON characters per property: Table strings are UTF-16, at most 64 KiB a property.
 ROW_CHARS = 30_000
-# An entity-group transaction holds at most 100 operations; one is the record.
-ROWS_PER_TRANSACTION = 99
+# Rows a delete transaction may hold.
+ROWS_PER_TRANSACTION = 100
+
+Row = dict[str, Any]
 
 
 def frame_key(number: int) -> str:
@@ -49,53 +53,53 @@ def frame_key(number: int) -> str:
 class TableStreamStore:
     """Streams as partitions of one table; ``operations`` counts storage calls (for the benchmark)."""
 
-    def __init__(self, table: TableClient, service: TableServiceClient | None = None) -> None:
+    def __init__(self, table: TableClient, service: TableServiceClient | None = None, check_seconds: float = 2) -> None:
         self._table = table
         self._service = service
-        self._etags: dict[str, str] = {}
+        self._check_seconds = check_seconds
+        self._latest: dict[str, Row] = {}
+        self._checked: dict[str, float] = {}
         self._created = False
         self.operations = 0
 
     @classmethod
-    def build(cls, settings: StreamTable, environ: Mapping[str, str]) -> TableStreamStore:
+    def build(cls, settings: ResumableSettings, environ: Mapping[str, str]) -> TableStreamStore:
         """A store on the account the connection setting names (a connection string or an identity)."""
-        service = service_client(settings.connection_setting, environ)
-        return cls(service.get_table_client(settings.table_name), service)
+        service = service_client(settings.table.connection_setting, environ)
+        return cls(service.get_table_client(settings.table.table_name), service, settings.beat_seconds)
 
     async def create(self, stream_id: str, record: StreamRecord) -> None:
         await self._ensure_table()
         entity = {"PartitionKey": stream_id, "RowKey": META, **_record_fields(record)}
-        metadata = await self._call(self._table.create_entity, entity)
-        self._etags[stream_id] = str(metadata["etag"])
+        await self._call(self._table.create_entity, entity)
+        self._checked[stream_id] = time.monotonic()
 
     async def append(self, stream_id: str, batch: Batch, beat: float) -> bool:
-        rows = _frame_rows(stream_id, batch)
-        update: dict[str, Any] = {"PartitionKey": stream_id, "RowKey": META, "last": batch.last, "beat": beat}
+        rows = _frame_rows(stream_id, batch) or [self._again(stream_id, batch)]
+        rows[-1].update(beat=beat, final=batch.final)
+        if len(rows) == 1:
+            await self._call(self._table.upsert_entity, rows[0], mode=UpdateMode.REPLACE)
+        else:
+            await self._call(self._table.submit_transaction, [("upsert", row) for row in rows])
+        self._latest[stream_id] = rows[-1]
         if batch.final:
-            update["status"] = DONE
-        for start in range(0, max(1, len(rows)), ROWS_PER_TRANSACTION):
-            chunk = rows[start : start + ROWS_PER_TRANSACTION]
-            cancelled = await self._transact(stream_id, chunk, update)
-        if batch.final:
-            self._etags.pop(stream_id, None)
-        return cancelled
+            self._forget(stream_id)
+            return False
+        return await self._cancel_asked(stream_id)
 
     async def read(self, stream_id: str, after: int) -> tuple[StreamRecord | None, list[str]]:
         await self._ensure_table()
-        query = "PartitionKey eq @pk and ( RowKey eq @meta or ( RowKey gt @after and RowKey lt @end ) )"
-        parameters = {"pk": stream_id, "meta": META, "after": frame_key(after), "end": FRAME_END}
+        query = "PartitionKey eq @pk and ( RowKey eq @meta or ( RowKey ge @from and RowKey lt @end ) )"
+        parameters = {"pk": stream_id, "meta": META, "from": frame_key(after), "end": FRAME_END}
         entities = await self._call(lambda: list(self._table.query_entities(query, parameters=parameters)))
-        record: StreamRecord | None = None
-        frames: list[str] = []
-        for entity in sorted(entities, key=lambda entity: str(entity["RowKey"])):
-            if entity["RowKey"] == META:
-                record = _record_of(entity)
-                continue
-            first = int(entity["first"])
-            frames += _frames_of(entity)[max(0, after + 1 - first) :]
-        if record is None or record.expires < time.time():
+        meta = next((entity for entity in entities if entity["RowKey"] == META), None)
+        if meta is None or float(meta["expires"]) < time.time():
             return None, []
-        return record, frames
+        rows = sorted((entity for entity in entities if entity["RowKey"] != META), key=lambda row: str(row["RowKey"]))
+        frames: list[str] = []
+        for row in rows:
+            frames += _frames_of(row)[max(0, after + 1 - int(row["first"])) :]
+        return _record_of(meta, rows), frames
 
     async def cancel(self, stream_id: str) -> None:
         entity = {"PartitionKey": stream_id, "RowKey": META, "cancel": True}
@@ -118,34 +122,26 @@ class TableStreamStore:
         if self._service is not None:
             await asyncio.to_thread(self._service.close)
 
-    async def _transact(self, stream_id: str, rows: list[dict[str, Any]], update: dict[str, Any]) -> bool:
-        """Write ``rows`` and the record; on a lost race (a cancel wrote the record), once more, and say so."""
-        cancelled = False
-        for _ in range(2):
-            etag = self._etags.get(stream_id)
-            options: dict[str, Any] = {"mode": UpdateMode.MERGE}
-            if etag is not None:
-                options.update(etag=etag, match_condition=MatchConditions.IfNotModified)
-            operations: list[Any] = [("upsert", row) for row in rows] + [("update", update, options)]
-            try:
-                results = await self._call(self._table.submit_transaction, operations)
-            except TableTransactionError:
-                record = await self._refresh(stream_id)
-                if record is None:
-                    raise StreamStoreUnavailable("the stream's record is gone from the store") from None
-                cancelled = cancelled or record.cancel
-                continue
-            self._etags[stream_id] = str(results[-1]["etag"])
-            return cancelled
-        raise StreamStoreUnavailable("the stream store refused the stream's batch; please retry", retry_after=1)
+    def _again(self, stream_id: str, batch: Batch) -> Row:
+        """The latest row once more (a liveness mark), or an empty first row when none was written yet."""
+        latest = self._latest.get(stream_id)
+        return dict(latest) if latest is not None else _row(stream_id, batch.first, [])
 
-    async def _refresh(self, stream_id: str) -> StreamRecord | None:
+    async def _cancel_asked(self, stream_id: str) -> bool:
+        """Whether a cancel was written on the record; read at most once per ``check_seconds``."""
+        now = time.monotonic()
+        if now - self._checked.get(stream_id, now) < self._check_seconds:
+            return False
+        self._checked[stream_id] = now
         try:
-            entity = await self._call(self._table.get_entity, stream_id, META)
+            entity = await self._call(self._table.get_entity, stream_id, META, select=["cancel"])
         except ResourceNotFoundError:
-            return None
-        self._etags[stream_id] = str(entity.metadata["etag"])
-        return _record_of(entity)
+            raise StreamStoreUnavailable("the stream's record is gone from the store") from None
+        return bool(entity.get("cancel", False))
+
+    def _forget(self, stream_id: str) -> None:
+        self._latest.pop(stream_id, None)
+        self._checked.pop(stream_id, None)
 
     async def _delete_partition(self, stream_id: str) -> None:
         query = "PartitionKey eq @pk"
@@ -154,7 +150,7 @@ class TableStreamStore:
                 str(entity["RowKey"]) for entity in self._table.query_entities(query, parameters={"pk": stream_id})
             ]
         )
-        for start in range(0, len(keys), 100):
+        for start in range(0, len(keys), ROWS_PER_TRANSACTION):
             deletes = [("delete", {"PartitionKey": stream_id, "RowKey": key}) for key in keys[start : start + 100]]
             with contextlib.suppress(TableTransactionError):
                 await self._call(self._table.submit_transaction, deletes)
@@ -178,9 +174,9 @@ class TableStreamStore:
             raise StreamStoreUnavailable("the stream store is unavailable; please retry", retry_after=1) from exc
 
 
-def _frame_rows(stream_id: str, batch: Batch) -> list[dict[str, Any]]:
-    """``batch`` as rows of at most ``ROW_CHARS`` JSON characters, each keyed by its last frame."""
-    rows: list[dict[str, Any]] = []
+def _frame_rows(stream_id: str, batch: Batch) -> list[Row]:
+    """``batch`` as rows of at most ``ROW_CHARS`` JSON characters (more for one huge frame), each keyed by its last."""
+    rows: list[Row] = []
     pending: list[str] = []
     first, size = batch.first, 2
     for number, frame in enumerate(batch.frames, start=batch.first):
@@ -195,11 +191,12 @@ def _frame_rows(stream_id: str, batch: Batch) -> list[dict[str, Any]]:
     return rows
 
 
-def _row(stream_id: str, first: int, frames: list[str]) -> dict[str, Any]:
+def _row(stream_id: str, first: int, frames: list[str]) -> Row:
     """One row; a frame too long for one property (a huge tool-call chunk) is spread over several."""
     text = json.dumps(frames)
     parts = [text[start : start + ROW_CHARS] for start in range(0, len(text), ROW_CHARS)]
-    row: dict[str, Any] = {"PartitionKey": stream_id, "RowKey": frame_key(first + len(frames) - 1), "first": first}
+    last = first + len(frames) - 1
+    row: Row = {"PartitionKey": stream_id, "RowKey": frame_key(last), "first": first, "last": last}
     row["parts"] = len(parts)
     row.update({f"frames{index}": part for index, part in enumerate(parts)})
     return row
@@ -210,25 +207,25 @@ def _frames_of(row: Mapping[str, Any]) -> list[str]:
     return frames
 
 
-def _record_fields(record: StreamRecord) -> dict[str, Any]:
+def _record_fields(record: StreamRecord) -> Row:
     return {
         "owner": record.owner,
         "dialect": record.dialect,
-        "status": record.status,
-        "last": record.last,
         "beat": record.beat,
         "expires": record.expires,
         "cancel": record.cancel,
     }
 
 
-def _record_of(entity: Mapping[str, Any]) -> StreamRecord:
+def _record_of(meta: Mapping[str, Any], rows: list[Row]) -> StreamRecord:
+    """The record, with how far the stream got, whether it ended and when it was last marked alive."""
+    latest = rows[-1] if rows else None
     return StreamRecord(
-        owner=str(entity["owner"]),
-        dialect=str(entity["dialect"]),
-        status=str(entity["status"]),
-        last=int(entity["last"]),
-        beat=float(entity["beat"]),
-        expires=float(entity["expires"]),
-        cancel=bool(entity.get("cancel", False)),
+        owner=str(meta["owner"]),
+        dialect=str(meta["dialect"]),
+        status=DONE if any(bool(row.get("final")) for row in rows) else RUNNING,
+        last=int(latest["last"]) if latest else 0,
+        beat=max([float(meta["beat"]), *(float(row.get("beat", 0)) for row in rows)]),
+        expires=float(meta["expires"]),
+        cancel=bool(meta.get("cancel", False)),
     )
