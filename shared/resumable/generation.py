@@ -1,8 +1,8 @@
 """One resumable stream being generated in this process, whoever is reading it.
 
 The dialect's bytes are read to the end in a task of their own, so the
-upstream outlives the client's connection (up to ``max_detached_seconds``
-after the last local reader left). Frames are kept in memory for readers on
+upstream outlives the client's connection (up to ``max_detached_seconds``, or
+``max_detached_events`` more events, after the last local reader left). Frames are kept in memory for readers on
 this instance, who are woken by an event, never by polling, and written to
 the store in batches, one call per ``flush_seconds``; when nothing new comes
 the record is still marked alive every ``beat_seconds``, so readers elsewhere
@@ -52,6 +52,7 @@ class Generation:
         self._pump: asyncio.Task[None] | None = None
         self._readers = 0
         self._detached: asyncio.TimerHandle | None = None
+        self._detached_at: int | None = None
 
     async def run(self) -> None:
         """Generate and log until the terminal event is stored (or the store fails)."""
@@ -132,6 +133,9 @@ class Generation:
         if frames:
             self.frames.extend(frames)
             self._wake()
+            cap = self._settings.max_detached_events
+            if cap is not None and self._detached_at is not None and len(self.frames) - self._detached_at >= cap:
+                self.stop(DETACHED)
 
     def _wake(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
@@ -139,6 +143,7 @@ class Generation:
 
     def _attach(self) -> None:
         self._readers += 1
+        self._detached_at = None
         if self._detached is not None:
             self._detached.cancel()
             self._detached = None
@@ -146,5 +151,6 @@ class Generation:
     def _detach(self) -> None:
         self._readers -= 1
         if self._readers == 0 and not self.finished:
+            self._detached_at = len(self.frames)
             loop = asyncio.get_running_loop()
             self._detached = loop.call_later(self._settings.max_detached_seconds, self.stop, DETACHED)

@@ -46,5 +46,8 @@ class ResumableSettings(_Section):
     )
     ttl_seconds: float = Field(default=3600, ge=60, description="How long a stream can be resumed after it starts.")
     max_detached_seconds: float = Field(
-        default=300, gt=0, description="How long generation goes on after the original client left."
+        default=300, gt=0, description="How long generation goes on with no reader on the generating instance."
+    )
+    max_detached_events: int | None = Field(
+        default=None, ge=1, description="How many more events (about one a token) it may generate meanwhile."
     )

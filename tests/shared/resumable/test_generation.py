@@ -40,7 +40,7 @@ def record() -> StreamRecord:
 
 
 async def started(
-    store: MemoryStreamStore, chunks: AsyncGenerator[bytes, None], **settings: float
+    store: MemoryStreamStore, chunks: AsyncGenerator[bytes, None], **settings: float | int
 ) -> tuple[Generation, asyncio.Task[None]]:
     await store.create("s", record())
     generation = Generation("s", record(), chunks, store, ResumableSettings(**settings))  # type: ignore[arg-type]
@@ -92,6 +92,19 @@ async def test_no_reader_for_too_long_stops_generation_with_one_error() -> None:
     _, logged = await store.read("s", 0)
     assert '"stream_detached_limit"' in logged[-1]
     assert sum('"error"' in frame for frame in logged) == 1
+
+
+async def test_no_reader_for_too_many_events_stops_generation_too() -> None:
+    store, closed = MemoryStreamStore(), asyncio.Event()
+    settings = {"flush_seconds": 0.05, "max_detached_seconds": 60}
+    generation, task = await started(store, endless(closed), max_detached_events=5, **settings)
+    reader = generation.follow(0, 10)
+    await anext(reader)
+    await reader.aclose()
+    await asyncio.wait_for(task, 5)
+    _, logged = await store.read("s", 0)
+    assert '"stream_detached_limit"' in logged[-1]
+    assert 6 <= len(logged) <= 8  # the one read, five more, the terminal error (and one in flight)
 
 
 class FailingStore(MemoryStreamStore):

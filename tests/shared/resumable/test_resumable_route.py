@@ -6,11 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from devtools.emulators.scenario import inline_prompt
 from devtools.processes import free_port
-from tests.builders import azure_backend
+from tests.builders import RELAY_TEST_KEY, azure_backend
 from tests.polling import wait_for
 from tests.relay_configs import CHAT_URL, chat_body
 from tests.shared.resumable.sse_text import OTHER_KEY, RESUMABLE, auth, chat_text, events_of, read_events
@@ -151,3 +152,17 @@ def test_an_unreachable_store_refuses_the_opt_in_with_503_and_closes_the_upstrea
     assert wait_for(lambda: azure.recorder.records[0].client_disconnected, seconds=2)
     plain = httpx.post(f"{server.url}{CHAT_URL}", json=slow_chat(delay_ms=0), headers=auth(), timeout=30)
     assert chat_text(events_of(plain.text)) == TEXT
+
+
+def test_the_openai_sdks_read_an_opted_in_stream_with_its_ids(relay: httpx.Client) -> None:
+    with openai.OpenAI(
+        base_url=f"{str(relay.base_url).rstrip('/')}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0
+    ) as sdk:
+        prompt = inline_prompt(text=TEXT, chunks=8)
+        chat = sdk.chat.completions.create(
+            model="azure", messages=[{"role": "user", "content": prompt}], stream=True, extra_headers=RESUMABLE
+        )
+        assert "".join(chunk.choices[0].delta.content or "" for chunk in chat if chunk.choices) == TEXT
+        answer = sdk.responses.create(model="azure", input=prompt, stream=True, extra_headers=RESUMABLE)
+        kinds = [event.type for event in answer]
+        assert kinds[-1] == "response.completed" and kinds.count("response.output_text.delta") == 8
