@@ -73,6 +73,18 @@ async def chat(req: Request) -> Response:
     return await http_api.chat_events(application, req)
 
 
+@app.route(route="v1/streams/{stream}", methods=["GET"])
+async def resume_stream(req: Request) -> Response:
+    """A resumable stream's events after ``Last-Event-ID`` (or ``?after=n``), then live, in its own dialect."""
+    return await http_api.resume_stream(application, req)
+
+
+@app.route(route="v1/streams/{stream}", methods=["DELETE"])
+async def cancel_stream(req: Request) -> Response:
+    """Stop generating a resumable stream; 204."""
+    return await http_api.cancel_stream(application, req)
+
+
 @app.route(route="ui", methods=["GET"])
 async def demo_page(req: Request) -> Response:
     """The demo chat page."""

@@ -12,6 +12,7 @@ from . import (
     azure_concurrency,
     bedrock_concurrency,
     bedrock_designs,
+    resumable_cost,
     routing_simulation,
     telemetry_cost,
     ttfb,
@@ -27,6 +28,7 @@ BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
     "vertex_concurrency": vertex_concurrency.run,
     "azure_concurrency": azure_concurrency.run,
     "telemetry": telemetry_cost.run,
+    "resumable": resumable_cost.run,
 }
 
 

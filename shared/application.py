@@ -20,6 +20,7 @@ from .config import RelayConfig, load_config
 from .cors import Cors
 from .providers import PROVIDERS
 from .relay import Relay
+from .resumable.service import ResumableStreams
 from .routing import Router
 from .telemetry.setup import telemetry_from_environment
 from .telemetry.telemetry import Telemetry
@@ -37,6 +38,8 @@ class Application:
     # When this configuration loaded (unix seconds): the ``created`` of every model object.
     loaded_at: int
     telemetry: Telemetry
+    # Streams opened with ``x-relay-resumable: 1`` and their replay log (README, Resumable streams).
+    streams: ResumableStreams
 
     @classmethod
     def from_environment(
@@ -63,6 +66,7 @@ class Application:
             relay=relay,
             loaded_at=int(time.time()),
             telemetry=telemetry,
+            streams=ResumableStreams.build(config.resumable, config.stream, environ),
         )
 
     def with_telemetry(self, telemetry: Telemetry) -> Application:
@@ -78,3 +82,4 @@ class Application:
         """Close every SDK client and the quota store."""
         await self.relay.aclose()
         await self.access.aclose()
+        await self.streams.aclose()

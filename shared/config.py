@@ -27,6 +27,7 @@ from .limits.settings import QuotaSettings
 from .policy.settings import PolicySettings
 from .providers.contract import BackendSettings
 from .providers.registry import PROVIDERS
+from .resumable.settings import ResumableSettings
 from .routing.settings import RoutingSettings
 
 CONFIG_SETTING = "RELAY_CONFIG"
@@ -71,6 +72,7 @@ class _Sections(BaseModel):
     policy: PolicySettings = PolicySettings()
     quotas: QuotaSettings = QuotaSettings()
     cors: CorsSettings = CorsSettings()
+    resumable: ResumableSettings = ResumableSettings()
 
 
 # The sections validated generically and carried over as they are.

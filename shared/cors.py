@@ -22,7 +22,8 @@ from .dialects.openai_chat import error_body
 from .errors import Forbidden
 
 ANY_ORIGIN = "*"
-ALLOWED_METHODS = ("GET", "POST")
+# DELETE cancels a resumable stream (README, Resumable streams).
+ALLOWED_METHODS = ("GET", "POST", "DELETE")
 
 
 class CorsSettings(BaseModel):
@@ -34,11 +35,20 @@ class CorsSettings(BaseModel):
         default=[], description='Exact origins such as "https://app.example.com", or ["*"]; empty: no CORS.'
     )
     allowed_headers: list[str] = Field(
-        default=["authorization", "api-key", "content-type", "x-stainless-*", "traceparent", "tracestate"],
+        default=[
+            "authorization",
+            "api-key",
+            "content-type",
+            "x-stainless-*",
+            "traceparent",
+            "tracestate",
+            "x-relay-resumable",
+            "last-event-id",
+        ],
         description="Request headers pages may send; a trailing * matches a prefix (the OpenAI SDK's x-stainless-*).",
     )
     expose_headers: list[str] = Field(
-        default=["x-relay-backend", "x-relay-attempts", "retry-after", "server-timing"],
+        default=["x-relay-backend", "x-relay-attempts", "retry-after", "server-timing", "x-relay-stream-id"],
         description="Response headers pages may read.",
     )
     allow_credentials: bool = Field(default=False, description="Allow cookies (Easy Auth sessions) cross-origin.")

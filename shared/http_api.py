@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import cast
 
 from azurefunctions.extensions.http.fastapi import JSONResponse, Request, Response, StreamingResponse
 
@@ -33,8 +34,12 @@ from .misconfigured import Misconfigured, guarded, guarded_sync
 from .relay import OpenedStream
 from .request_body import read_body, require_json
 from .responses_request import ResponsesBody
+from .resumable import framing
+from .resumable.requests import STREAM_ID_HEADER, resume_point, stream_id_of, wants_resumable
+from .resumable.service import ENDED
 from .route_table import RouteTable
 from .server_timing import OpenTiming
+from .streaming.cancellation import close_shielded
 from .streaming.request_record import CLIENT_DISCONNECTED, RequestTrace, traced_events
 from .telemetry.propagation import client_trace_context
 
@@ -43,6 +48,8 @@ logger = logging.getLogger(__name__)
 # nginx's status for "the client closed the connection before the answer"; nobody reads it.
 CLIENT_CLOSED_REQUEST = 499
 MINT_BODY_LIMIT = 4096
+
+NO_SUCH_STREAM = ClientError("no such stream (or it expired)", code=NOT_FOUND, status=404)
 
 Answer = Callable[[Application, Request], Awaitable[Response]]
 
@@ -79,7 +86,7 @@ async def _chat(app: Application, request: Request, parse: Callable[[bytes], Cha
         return opened
     chat, stream, events = opened
     if chat.stream:
-        return _stream_response(chat, stream, events)
+        return await _stream_response(app, request, chat, stream, events)
     return await _completion_response(chat, stream, events)
 
 
@@ -94,11 +101,7 @@ async def chat_events(app: Application, request: Request) -> Response:
     if isinstance(opened, Response):
         return opened
     _, stream, events = opened
-    return StreamingResponse(
-        typed_events.encode_stream(events),
-        media_type=SSE_MEDIA_TYPE,
-        headers={**SSE_HEADERS, **relay_headers(stream)},
-    )
+    return await sse_response(app, request, framing.TYPED, typed_events.encode_stream(events), relay_headers(stream))
 
 
 @answered
@@ -115,11 +118,8 @@ async def responses(app: Application, request: Request) -> Response:
     chat, stream, events = opened
     builder = responses_dialect.ResponseBuilder(model=chat.model, echo=body.echo())
     if chat.stream:
-        return StreamingResponse(
-            responses_dialect.encode_stream(events, builder),
-            media_type=SSE_MEDIA_TYPE,
-            headers={**SSE_HEADERS, **relay_headers(stream)},
-        )
+        chunks = responses_dialect.encode_stream(events, builder)
+        return await sse_response(app, request, framing.RESPONSES, chunks, relay_headers(stream))
     try:
         document = await responses_dialect.collect_response(events, builder)
     except RelayError as exc:
@@ -165,14 +165,71 @@ async def open_stream(app: Application, request: Request, parse: Callable[[bytes
     return chat, opened, traced_events(admission.meter(opened.events), trace)
 
 
-def _stream_response(chat: ChatRequest, opened: OpenedStream, events: AsyncGenerator[StreamEvent, None]) -> Response:
+async def _stream_response(
+    app: Application,
+    request: Request,
+    chat: ChatRequest,
+    opened: OpenedStream,
+    events: AsyncGenerator[StreamEvent, None],
+) -> Response:
     legacy = chat.uses_legacy_functions
     encoder = ChunkEncoder(model=chat.model, include_usage=chat.include_usage, legacy_functions=legacy)
-    return StreamingResponse(
-        encode_stream(events, encoder),
-        media_type=SSE_MEDIA_TYPE,
-        headers={**SSE_HEADERS, **relay_headers(opened)},
-    )
+    return await sse_response(app, request, framing.CHAT, encode_stream(events, encoder), relay_headers(opened))
+
+
+async def sse_response(
+    app: Application, request: Request, dialect: str, chunks: AsyncIterator[bytes], headers: dict[str, str]
+) -> Response:
+    """The stream as SSE; with ``x-relay-resumable: 1``, generated to the end and logged for resuming.
+
+    The opt-in is refused with a 503 (the upstream closed) when the replay log
+    cannot be written, rather than streaming something that could not be resumed.
+    """
+    if not wants_resumable(request.headers):
+        return StreamingResponse(chunks, media_type=SSE_MEDIA_TYPE, headers={**SSE_HEADERS, **headers})
+    generator = cast(AsyncGenerator[bytes, None], chunks)
+    try:
+        identity = await app.access.authenticate(request.headers)
+        stream_id, reader = await app.streams.start(identity.subject, dialect, generator)
+    except RelayError as exc:
+        await close_shielded(generator.aclose())
+        return error_response(exc, headers)
+    resumable = {**SSE_HEADERS, **headers, STREAM_ID_HEADER: stream_id}
+    return StreamingResponse(reader, media_type=SSE_MEDIA_TYPE, headers=resumable)
+
+
+@answered
+async def resume_stream(app: Application, request: Request) -> Response:
+    """``GET /v1/streams/{id}``: the events after ``Last-Event-ID`` (or ``?after``), then live, in the stream's dialect.
+
+    Only the identity that opened the stream may read it; anyone else is told
+    it does not exist (404), so ids cannot be probed. A stream with nothing
+    left after that id is a 204, so an ``EventSource`` stops reconnecting.
+    """
+    stream_id = stream_id_of(request.url.path)
+    try:
+        identity = await app.access.authenticate(request.headers)
+        after = resume_point(request.headers, request.query_params)
+        chunks = None if stream_id is None else await app.streams.resume(identity.subject, stream_id, after)
+    except RelayError as exc:
+        return error_response(exc)
+    if stream_id is None or chunks is None:
+        return error_response(NO_SUCH_STREAM)
+    if chunks == ENDED:
+        return Response(status_code=204, headers={STREAM_ID_HEADER: stream_id})
+    return StreamingResponse(chunks, media_type=SSE_MEDIA_TYPE, headers={**SSE_HEADERS, STREAM_ID_HEADER: stream_id})
+
+
+@answered
+async def cancel_stream(app: Application, request: Request) -> Response:
+    """``DELETE /v1/streams/{id}``: stop generating, wherever it runs; 204, or 404 for a stream not the caller's."""
+    stream_id = stream_id_of(request.url.path)
+    try:
+        identity = await app.access.authenticate(request.headers)
+        found = stream_id is not None and await app.streams.cancel(identity.subject, stream_id)
+    except RelayError as exc:
+        return error_response(exc)
+    return Response(status_code=204) if found else error_response(NO_SUCH_STREAM)
 
 
 async def _completion_response(

@@ -122,7 +122,33 @@ export interface StreamOptions {
   extraBody?: Record<string, unknown>;
   /** Extra request headers. */
   headers?: Record<string, string>;
-  /** Aborting cancels the request and the response body (the connection closes). */
+  /** Aborting cancels the request and the response body (the connection closes), and a resumable stream's generation. */
+  signal?: AbortSignal;
+  /**
+   * Send `x-relay-resumable: 1`; on a network error or a cut stream, resume after the last event received
+   * (GET /api/v1/streams/{id} with Last-Event-ID), on whichever instance answers.
+   */
+  resumable?: boolean | ResumePolicy;
+  /** The resumable stream's id (`x-relay-stream-id`), once the response starts: keep it to resume after a reload. */
+  onStreamId?: (streamId: string) => void;
+}
+
+export interface ResumePolicy {
+  /** Reconnects in a row without a new event before giving up; default 5. */
+  retries?: number;
+  /** First pause before a reconnect, doubling each time; default 250 ms. */
+  backoffMs?: number;
+  /** Longest pause; default 4000 ms. */
+  maxBackoffMs?: number;
+}
+
+export interface ResumeOptions {
+  /** `x-relay-stream-id` of the original response. */
+  streamId: string;
+  /** The last event id received; absent: from the start. */
+  lastEventId?: string | number;
+  /** The original request's dialect; default "events". */
+  dialect?: Dialect;
   signal?: AbortSignal;
 }
 
@@ -183,4 +209,8 @@ export declare class RelayClient {
    * Without onError the promise rejects with the RelayError.
    */
   chat(options: StreamOptions, callbacks?: ChatCallbacks): Promise<string>;
+  /** Resumes a resumable stream after `lastEventId` (e.g. after a page reload); yields the rest like stream(). */
+  resume(options: ResumeOptions): AsyncGenerator<RelayEvent, void, undefined>;
+  /** Stops a resumable stream's generation on the relay (DELETE /api/v1/streams/{id}). */
+  cancel(streamId: string): Promise<void>;
 }

@@ -26,7 +26,19 @@
  * @property {number} [temperature]
  * @property {Record<string, unknown>} [extraBody] extra JSON body fields
  * @property {Record<string, string>} [headers] extra request headers
- * @property {AbortSignal} [signal] aborting cancels the request and the response body
+ * @property {AbortSignal} [signal] aborting cancels the request and the response body (and a resumable stream's generation)
+ * @property {boolean | {retries?: number, backoffMs?: number, maxBackoffMs?: number}} [resumable] send
+ *   `x-relay-resumable: 1` and, on a network error or a cut stream, resume after the last event received
+ *   (default 5 retries, backoff from 250 ms doubling up to 4 s)
+ * @property {(streamId: string) => void} [onStreamId] the resumable stream's id, once the response starts
+ */
+
+/**
+ * @typedef {object} ResumeOptions
+ * @property {string} streamId `x-relay-stream-id` of the original response
+ * @property {string|number} [lastEventId] the last event id received; absent: from the start
+ * @property {"openai"|"events"} [dialect] the original request's dialect; default "events"
+ * @property {AbortSignal} [signal]
  */
 
 /**
@@ -166,6 +178,29 @@ export class RelayError extends Error {
 }
 
 const RETRYABLE_STATUS = [408, 425, 429, 500, 502, 503, 504];
+const RESUME_DEFAULTS = { retries: 5, backoffMs: 250, maxBackoffMs: 4000 };
+
+/**
+ * The reconnect policy for `resumable`, or null when the stream is not resumable.
+ * @param {boolean | {retries?: number, backoffMs?: number, maxBackoffMs?: number} | undefined} option
+ */
+function resumeSettings(option) {
+  if (!option) return null;
+  return { ...RESUME_DEFAULTS, ...(option === true ? {} : option) };
+}
+
+/** A dropped connection or a cut stream, which a resume can repair. @param {unknown} err */
+const isResumable = (err) => err instanceof RelayError && (err.code === "network_error" || err.code === "truncated");
+
+/** @param {number} ms @param {AbortSignal} [signal] */
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(aborted(signal)); return; }
+    const timer = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(undefined); }, ms);
+    const onAbort = () => { clearTimeout(timer); reject(aborted(signal)); };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
 
 /** @param {string|null} v @returns {number|null} seconds */
 function parseRetryAfter(v) {
@@ -334,13 +369,121 @@ export class RelayClient {
     };
     const token = this.getToken ? await this.getToken() : this.apiKey;
     if (token) headers.Authorization = `Bearer ${token}`;
+    const resume = resumeSettings(options.resumable);
+    if (resume) headers["x-relay-resumable"] = "1";
     if (signal?.aborted) throw aborted(signal);
 
     const url = this.baseUrl + (openai ? "/api/v1/chat/completions" : "/api/chat");
+    let res = await this._open(url, { method: "POST", headers, body: JSON.stringify(body), signal }, signal);
+    const streamId = resume ? res.headers.get("x-relay-stream-id") : null;
+    if (streamId) options.onStreamId?.(streamId);
+    const normalize = normalizer(dialect);
+    const progress = { lastEventId: "", failures: 0 };
+    for (;;) {
+      try {
+        for await (const ev of this._read(res, normalize, signal, progress)) {
+          yield ev;
+          if (ev.type === "done") return;
+        }
+        return;
+      } catch (err) {
+        if (!streamId || !resume || !isResumable(err) || signal?.aborted) {
+          if (streamId && signal?.aborted) this.cancel(streamId).catch(() => {});
+          throw err;
+        }
+        res = await this._reconnect(streamId, progress, resume, signal, /** @type {RelayError} */ (err));
+      }
+    }
+  }
+
+  /**
+   * Resumes a resumable stream (on any instance) after the last event the
+   * caller has, e.g. after a page reload; yields the rest like {@link RelayClient#stream}.
+   * @param {ResumeOptions} options
+   * @returns {AsyncGenerator<RelayEvent, void, undefined>}
+   */
+  async *resume(options) {
+    const { dialect = "events", signal } = options;
+    const progress = { lastEventId: String(options.lastEventId ?? ""), failures: 0 };
+    const res = await this._open(this._streamUrl(options.streamId), {
+      method: "GET", headers: await this._resumeHeaders(progress.lastEventId), signal,
+    }, signal);
+    if (res.status === 204) return; // nothing left: the stream had ended
+    for await (const ev of this._read(res, normalizer(dialect), signal, progress)) {
+      yield ev;
+      if (ev.type === "done") return;
+    }
+  }
+
+  /**
+   * Stops a resumable stream's generation on the relay (DELETE /api/v1/streams/{id}).
+   * @param {string} streamId
+   * @returns {Promise<void>}
+   */
+  async cancel(streamId) {
+    const res = await this._fetch(this._streamUrl(streamId), { method: "DELETE", headers: await this._resumeHeaders("") });
+    if (res.status !== 204) throw await httpError(res);
+  }
+
+  /** @private @param {string} id */
+  _streamUrl(id) {
+    return `${this.baseUrl}/api/v1/streams/${encodeURIComponent(id)}`;
+  }
+
+  /** @private @param {string} lastEventId @returns {Promise<Record<string, string>>} */
+  async _resumeHeaders(lastEventId) {
+    /** @type {Record<string, string>} */
+    const headers = { Accept: "text/event-stream", ...this.headers };
+    const token = this.getToken ? await this.getToken() : this.apiKey;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (lastEventId) headers["Last-Event-ID"] = lastEventId;
+    return headers;
+  }
+
+  /**
+   * Waits with backoff and reconnects to the resume route, until a retry
+   * succeeds or the retries run out (then the last error is thrown).
+   * @private
+   * @param {string} streamId
+   * @param {{lastEventId: string, failures: number}} progress
+   * @param {{retries: number, backoffMs: number, maxBackoffMs: number}} resume
+   * @param {AbortSignal|undefined} signal
+   * @param {RelayError} error
+   * @returns {Promise<Response>}
+   */
+  async _reconnect(streamId, progress, resume, signal, error) {
+    for (;;) {
+      if (progress.failures >= resume.retries) throw error;
+      progress.failures += 1;
+      await pause(Math.min(resume.maxBackoffMs, resume.backoffMs * 2 ** (progress.failures - 1)), signal);
+      try {
+        const headers = await this._resumeHeaders(progress.lastEventId);
+        const res = await this._open(this._streamUrl(streamId), { method: "GET", headers, signal }, signal);
+        if (res.status === 204) throw new RelayError("stream ended before completion", { code: "truncated" });
+        return res;
+      } catch (err) {
+        if (signal?.aborted || !isResumable(err)) {
+          if (signal?.aborted) this.cancel(streamId).catch(() => {});
+          throw signal?.aborted ? aborted(signal, err) : err;
+        }
+        error = /** @type {RelayError} */ (err);
+      }
+    }
+  }
+
+  /**
+   * Sends one request; the response once its status says the stream (or a 204) follows.
+   * @private
+   * @param {string} url
+   * @param {RequestInit} init
+   * @param {AbortSignal|undefined} signal
+   * @returns {Promise<Response>}
+   */
+  async _open(url, init, signal) {
     const f = this._fetch;
     let res;
     try {
-      res = await f(url, { method: "POST", headers, body: JSON.stringify(body), signal });
+      res = await f(url, init);
     } catch (cause) {
       if (signal?.aborted) throw aborted(signal, cause);
       throw new RelayError(`network error: ${/** @type {Error} */ (cause)?.message ?? cause}`,
@@ -351,17 +494,29 @@ export class RelayClient {
       throw aborted(signal);
     }
     if (!res.ok) throw await httpError(res);
+    if (res.status === 204) return res;
     const ctype = res.headers.get("content-type");
     if (!res.body || (ctype && !/^\s*text\/event-stream\b/i.test(ctype))) {
       res.body?.cancel().catch(() => {});
       throw new RelayError(`expected text/event-stream, got ${ctype}`, { code: "protocol_error", status: res.status });
     }
+    return res;
+  }
 
-    const reader = res.body.getReader();
+  /**
+   * One response's normalized events; notes each event's id in `progress`.
+   * @private
+   * @param {Response} res
+   * @param {(ev: SSEEvent) => any[]} normalize
+   * @param {AbortSignal|undefined} signal
+   * @param {{lastEventId: string, failures: number}} progress
+   * @returns {AsyncGenerator<RelayEvent, void, undefined>}
+   */
+  async *_read(res, normalize, signal, progress) {
+    const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body).getReader();
     const onAbort = () => { reader.cancel(signal?.reason).catch(() => {}); };
     signal?.addEventListener("abort", onAbort, { once: true });
     const parser = new SSEParser();
-    const normalize = normalizer(dialect);
     let eof = false;
     try {
       for (;;) {
@@ -376,7 +531,9 @@ export class RelayClient {
         if (signal?.aborted) throw aborted(signal);
         if (r.done) { eof = true; break; }
         for (const sse of parser.feed(r.value)) {
-          for (const ev of normalize(sse)) {
+          const events = normalize(sse);
+          if (sse.lastEventId) { progress.lastEventId = sse.lastEventId; progress.failures = 0; }
+          for (const ev of events) {
             yield ev;
             if (ev.type === "done") return;
             if (signal?.aborted) throw aborted(signal);

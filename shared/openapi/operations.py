@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..demo_ui import ASSETS
+from . import streams
 from .schemas import Schema, ref
 
 # Status -> when the relay answers with it; every one carries the Error body.
@@ -47,6 +48,7 @@ def paths() -> dict[str, dict[str, Any]]:
         "/openai/deployments/{deployment}/chat/completions": {"post": _deployment_chat_completions()},
         "/openai/v1/chat/completions": {"post": _chat_completions("createChatCompletionAzureV1")},
         "/chat": {"post": _chat_events()},
+        **streams.paths(),
         "/v1/models": {"get": _list_models()},
         "/v1/models/{model}": {"get": _retrieve_model()},
         "/auth/browser-token": {"post": _mint_browser_token()},

@@ -151,6 +151,7 @@ def answers(url: str) -> dict[str, httpx.Response]:
             "/api/openapi.json": http.get("/api/openapi.json"),
             "/api/{path:path}": http.options("/api/v1/chat/completions"),
             "/api/auth/browser-token": http.post("/api/auth/browser-token", json={}, headers=auth),
+            "/api/v1/streams/{stream}": http.get("/api/v1/streams/" + "s" * 32, headers=auth),
         }
 
 

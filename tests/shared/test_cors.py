@@ -30,7 +30,7 @@ def test_an_allowed_preflight_gets_its_grants(relay: str) -> None:
     response = httpx.options(f"{relay}{CHAT_URL}", headers=preflight(PAGE, headers=sdk_headers))
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == PAGE
-    assert response.headers["access-control-allow-methods"] == "GET, POST"
+    assert response.headers["access-control-allow-methods"] == "GET, POST, DELETE"
     assert response.headers["access-control-allow-headers"] == sdk_headers
     assert response.headers["access-control-max-age"] == "300"
     assert "Origin" in response.headers["vary"]
@@ -40,7 +40,7 @@ def test_an_allowed_preflight_gets_its_grants(relay: str) -> None:
     ("headers", "refused"),
     [
         (preflight("https://evil.example"), "origin"),
-        (preflight(PAGE, method="DELETE"), "method"),
+        (preflight(PAGE, method="PUT"), "method"),
         (preflight(PAGE, headers="authorization, x-forwarded-for"), "x-forwarded-for"),
     ],
 )
@@ -55,9 +55,19 @@ def test_every_route_has_a_preflight(relay: str) -> None:
         assert httpx.options(f"{relay}{path}", headers=preflight(PAGE)).status_code == 204
 
 
+def test_a_page_may_resume_and_cancel_and_read_the_stream_id(relay: str) -> None:
+    resume = preflight(PAGE, method="GET", headers="authorization, last-event-id")
+    assert httpx.options(f"{relay}/api/v1/streams/x", headers=resume).status_code == 204
+    opt_in = preflight(PAGE, headers="authorization, content-type, x-relay-resumable")
+    assert httpx.options(f"{relay}{CHAT_URL}", headers=opt_in).status_code == 204
+    assert httpx.options(f"{relay}/api/v1/streams/x", headers=preflight(PAGE, method="DELETE")).status_code == 204
+    response = httpx.get(f"{relay}/api/v1/models", headers={"Origin": PAGE})
+    assert "x-relay-stream-id" in response.headers["access-control-expose-headers"].split(", ")
+
+
 def test_options_without_a_preflight_lists_the_methods(relay: str) -> None:
     response = httpx.options(f"{relay}{CHAT_URL}")
-    assert (response.status_code, response.headers["allow"]) == (204, "GET, POST, OPTIONS")
+    assert (response.status_code, response.headers["allow"]) == (204, "GET, POST, DELETE, OPTIONS")
 
 
 def test_unknown_paths_are_still_404_not_405(relay: str) -> None:
