@@ -193,10 +193,13 @@ class VertexEmulator:
         public_keys: Mapping[str, Any] | None = None,
         accept_any_token: bool = False,
         strict_accounts: bool = False,
+        authority: TokenAuthority | None = None,
     ) -> None:
+        """``authority`` replaces the emulator's own: keyless mode passes the federation's, so
+        only tokens a workload identity exchange issued open a model call."""
         self.book = ScenarioBook(default=default or Scenario())
         self.recorder = Recorder()
-        self.authority = TokenAuthority(token_lifetime, public_keys, strict_accounts)
+        self.authority = authority or TokenAuthority(token_lifetime, public_keys, strict_accounts)
         self.accept_any_token = accept_any_token
         self.url = ""
 
