@@ -200,6 +200,7 @@ class VertexEmulator:
         self.book = ScenarioBook(default=default or Scenario())
         self.recorder = Recorder()
         self.authority = authority or TokenAuthority(token_lifetime, public_keys, strict_accounts)
+        self.keys_disabled = authority is not None
         self.accept_any_token = accept_any_token
         self.url = ""
 
@@ -254,6 +255,8 @@ class VertexEmulator:
         self.recorder.token_requests += 1
         form = _form(await read_body(receive), header(scope, "content-type") or "")
         try:
+            if self.keys_disabled:
+                raise GrantError("unauthorized_client", "Service account keys are disabled: keyless mode.")
             issued = self.authority.grant(form, own_token_uri(scope))
         except GrantError as exc:
             await send_bytes(send, 400, pretty(exc.body()), JSON_TYPE)
