@@ -20,6 +20,8 @@ from devtools.emulators.aws_sts import DEV_ROLE_ARN
 from devtools.emulators.bedrock import BedrockEmulator
 from devtools.emulators.federation import FederationEmulator
 from devtools.emulators.scenario import DEFAULT_TEXT, inline_prompt
+from shared.providers.bedrock.settings import BedrockSettings
+from shared.providers.bedrock.transport import signing_may_block
 from tests.builders import (
     AUTH_HEADERS,
     BEDROCK_ENV,
@@ -160,3 +162,16 @@ def test_a_refused_exchange_is_a_clean_503_and_is_not_repeated(
         assert "bedrock-keyless" in answer.json()["error"]["message"]
     assert federation.aws.exchanges - before == 1  # the refusal is remembered, not retried per request
     assert keyless_bedrock.recorder.records == []  # nothing reached Bedrock
+
+
+def test_federated_signing_is_kept_off_the_event_loop_even_with_keys_in_the_environment() -> None:
+    """A refresh calls the identity endpoint and STS; environment keys (make dev sets some) must not move it on-loop."""
+    settings = BedrockSettings.model_validate(
+        {**keyless_backend_entry("http://emulator.invalid"), "web_identity": {"role_arn": DEV_ROLE_ARN}}
+    )
+    environ = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example-secret"}
+    assert signing_may_block(settings, environ)
+
+
+def keyless_backend_entry(url: str) -> dict[str, Any]:
+    return {"name": "b", "provider": "bedrock", "model_id": BEDROCK_MODEL, "region": "us-east-1", "endpoint_url": url}
