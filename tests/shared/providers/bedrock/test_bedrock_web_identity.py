@@ -32,7 +32,7 @@ from tests.builders import (
     serve_emulator,
     serve_relay,
 )
-from tests.federation import managed_identity_environment, serve_federation
+from tests.federation import burst_then_retries, managed_identity_environment, serve_federation
 from tests.polling import wait_for
 
 
@@ -146,21 +146,14 @@ def test_a_refused_exchange_is_a_clean_503_and_is_not_repeated(
 ) -> None:
     before = federation.aws.exchanges
     backend = keyless_backend(keyless_bedrock, federation, **identity)
-    with serve_relay(config_for(backend)) as relay, httpx.Client(base_url=relay, headers=AUTH_HEADERS) as http:
-        answers = [
-            http.post(
-                "/api/v1/chat/completions",
-                json={"model": "bedrock", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
-                timeout=30,
-            )
-            for _ in range(3)
-        ]
+    with serve_relay(config_for(backend)) as relay:
+        answers = burst_then_retries(relay, "bedrock")
     for answer in answers:
         assert answer.status_code == 503
         assert answer.headers["content-type"].startswith("application/json")
         assert answer.json()["error"]["code"] == "upstream_auth_failed"
         assert "bedrock-keyless" in answer.json()["error"]["message"]
-    assert federation.aws.exchanges - before == 1  # the refusal is remembered, not retried per request
+    assert federation.aws.exchanges - before == 1  # one exchange for the burst and the retries
     assert keyless_bedrock.recorder.records == []  # nothing reached Bedrock
 
 

@@ -29,7 +29,7 @@ from tests.builders import (
     vertex_backend,
     vertex_key_file,
 )
-from tests.federation import managed_identity_environment, serve_federation
+from tests.federation import burst_then_retries, managed_identity_environment, serve_federation
 from tests.polling import wait_for
 
 
@@ -158,15 +158,8 @@ def test_a_refused_exchange_is_a_clean_503_and_is_not_repeated(
 ) -> None:
     before = counts(federation)
     backend = keyless_backend(keyless_vertex, federation, **identity)
-    with serve_relay(config_for(backend)) as relay, httpx.Client(base_url=relay, headers=AUTH_HEADERS) as http:
-        answers = [
-            http.post(
-                "/api/v1/chat/completions",
-                json={"model": "vertex", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
-                timeout=30,
-            )
-            for _ in range(3)
-        ]
+    with serve_relay(config_for(backend)) as relay:
+        answers = burst_then_retries(relay, "vertex")
     for answer in answers:
         assert answer.status_code == 503
         assert answer.json()["error"]["code"] == "upstream_auth_failed"
