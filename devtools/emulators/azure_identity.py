@@ -34,6 +34,7 @@ class ManagedIdentity:
     def __init__(self, issuer: EntraIssuer | None = None) -> None:
         self.issuer = issuer or EntraIssuer()
         self.requests = 0
+        self.client_ids: list[str | None] = []  # the user-assigned identity each request named, if any
         self._issued: set[str] = set()
         self._lock = threading.Lock()
 
@@ -50,6 +51,7 @@ class ManagedIdentity:
             return 400, {"statusCode": 400, "message": "api-version 2019-08-01 and resource are required"}
         with self._lock:
             self.requests += 1
+            self.client_ids.append(params.get("client_id"))
         expires_on = int(time.time()) + TOKEN_LIFETIME_SECONDS
         token = self.issuer.mint(params["resource"], lifetime=TOKEN_LIFETIME_SECONDS)
         with self._lock:

@@ -15,9 +15,13 @@ it is constructed; building it makes no network call.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
+# Set by the template to the user-assigned identity's client id; DefaultAzureCredential reads it,
+# ManagedIdentityCredential does not, so it is passed on explicitly.
+CLIENT_ID_SETTING = "AZURE_CLIENT_ID"
 
 
 def scope_for(audience: str) -> str:
@@ -26,11 +30,16 @@ def scope_for(audience: str) -> str:
 
 
 class ManagedIdentityToken:
-    """A callable returning the managed identity's token for one audience; blocking."""
+    """A callable returning the managed identity's token for one audience; blocking.
 
-    def __init__(self, audience: str, client_id: str | None = None) -> None:
+    The identity is ``client_id`` when configured, else the one ``AZURE_CLIENT_ID``
+    names, else the system-assigned one.
+    """
+
+    def __init__(self, audience: str, client_id: str | None, environ: Mapping[str, str]) -> None:
         from azure.identity import ManagedIdentityCredential
 
+        client_id = client_id or environ.get(CLIENT_ID_SETTING) or None
         self._scope = scope_for(audience)
         self._credential: Any = (
             ManagedIdentityCredential(client_id=client_id) if client_id else ManagedIdentityCredential()

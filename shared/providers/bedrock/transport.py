@@ -72,7 +72,7 @@ class ConverseClient:
 
     def __init__(self, settings: BedrockSettings, environ: Mapping[str, str]) -> None:
         self.backend = settings.name
-        self._boto = session_for(settings).client(
+        self._boto = session_for(settings, environ).client(
             "bedrock-runtime",
             region_name=settings.region,
             endpoint_url=settings.endpoint_url,

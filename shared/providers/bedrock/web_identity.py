@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -70,7 +71,7 @@ class _FederatedProvider(CredentialProvider):  # type: ignore[misc]
         return self._credentials
 
 
-def federated_session(settings: BedrockSettings) -> boto3.session.Session:
+def federated_session(settings: BedrockSettings, environ: Mapping[str, str]) -> boto3.session.Session:
     """A boto3 session whose credentials come from ``settings.web_identity``; no network until first use."""
     identity = settings.web_identity
     if identity is None:
@@ -78,20 +79,20 @@ def federated_session(settings: BedrockSettings) -> boto3.session.Session:
     silence_credential_debug_logs()
     session = botocore.session.Session()
     credentials = DeferredRefreshableCredentials(
-        refresh_using=_refresher(settings.name, settings.region, identity), method=METHOD
+        refresh_using=_refresher(settings.name, settings.region, identity, environ), method=METHOD
     )
     session.register_component("credential_provider", CredentialResolver([_FederatedProvider(credentials)]))
     return boto3.session.Session(botocore_session=session, region_name=settings.region)
 
 
-def _refresher(backend: str, region: str, identity: WebIdentitySettings) -> Any:
+def _refresher(backend: str, region: str, identity: WebIdentitySettings, environ: Mapping[str, str]) -> Any:
     """The refresh callable: botocore's fetcher behind the backoff, in a plain session of its own."""
     sts_session = botocore.session.Session()
     fetcher = AssumeRoleWithWebIdentityCredentialFetcher(
         client_creator=functools.partial(
             sts_session.create_client, region_name=region, endpoint_url=identity.sts_endpoint_url
         ),
-        web_identity_token_loader=ManagedIdentityToken(identity.audience, identity.managed_identity_client_id),
+        web_identity_token_loader=ManagedIdentityToken(identity.audience, identity.managed_identity_client_id, environ),
         role_arn=identity.role_arn,
         extra_args={"RoleSessionName": identity.session_name},
     )
@@ -99,6 +100,6 @@ def _refresher(backend: str, region: str, identity: WebIdentitySettings) -> Any:
     return functools.partial(backoff.run, fetcher.fetch_credentials)
 
 
-def session_for(settings: BedrockSettings) -> boto3.session.Session:
+def session_for(settings: BedrockSettings, environ: Mapping[str, str]) -> boto3.session.Session:
     """The federated session for a ``web_identity`` backend; otherwise a plain one (keys or default chain)."""
-    return federated_session(settings) if settings.web_identity is not None else boto3.session.Session()
+    return federated_session(settings, environ) if settings.web_identity is not None else boto3.session.Session()

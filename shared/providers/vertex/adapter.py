@@ -67,7 +67,7 @@ def _token_source(settings: VertexSettings, environ: Mapping[str, str]) -> Calla
     """The blocking token fetch of the backend's credential mode: federated, a key setting, or ADC."""
     if settings.workload_identity is not None:
         return FederatedGoogleCredentials(
-            settings.name, settings.workload_identity, settings.connect_timeout_seconds
+            settings.name, settings.workload_identity, environ, settings.connect_timeout_seconds
         ).fetch
     setting = settings.credentials_setting
     info = parse_credentials_json(environ.get(setting)) if setting else None

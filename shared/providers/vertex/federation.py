@@ -18,7 +18,7 @@ reach STS.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -46,8 +46,11 @@ class EntraSubjectToken(identity_pool.SubjectTokenSupplier):
 class FederatedGoogleCredentials:
     """One backend's federated credentials; :meth:`fetch` is blocking and runs in a worker thread."""
 
-    def __init__(self, backend: str, identity: WorkloadIdentitySettings, connect_timeout: float) -> None:
-        supplier = EntraSubjectToken(ManagedIdentityToken(identity.audience, identity.managed_identity_client_id))
+    def __init__(
+        self, backend: str, identity: WorkloadIdentitySettings, environ: Mapping[str, str], connect_timeout: float
+    ) -> None:
+        token = ManagedIdentityToken(identity.audience, identity.managed_identity_client_id, environ)
+        supplier = EntraSubjectToken(token)
         factory: Any = identity_pool.Credentials  # google-auth's constructors are untyped
         self._credentials: Any = factory(
             audience=identity.pool_provider,

@@ -168,3 +168,29 @@ def test_federated_signing_is_kept_off_the_event_loop_even_with_keys_in_the_envi
 
 def keyless_backend_entry(url: str) -> dict[str, Any]:
     return {"name": "b", "provider": "bedrock", "model_id": BEDROCK_MODEL, "region": "us-east-1", "endpoint_url": url}
+
+
+@pytest.mark.parametrize(
+    ("environ", "identity", "expected"),
+    [
+        ({"AZURE_CLIENT_ID": "template-identity-client-id"}, {}, "template-identity-client-id"),
+        ({"AZURE_CLIENT_ID": "template-identity-client-id"}, {"managed_identity_client_id": "other"}, "other"),
+        ({}, {}, None),
+    ],
+    ids=["azure-client-id", "configured-wins", "system-assigned"],
+)
+def test_the_user_assigned_identity_is_the_one_asked_for_a_token(
+    keyless_bedrock: BedrockEmulator,
+    federation: FederationEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    environ: dict[str, str],
+    identity: dict[str, str],
+    expected: str | None,
+) -> None:
+    """The template gives the app a user-assigned identity and names it in AZURE_CLIENT_ID, as DefaultAzureCredential
+    expects; ManagedIdentityCredential does not read it, so the relay passes it on."""
+    monkeypatch.delenv("AZURE_CLIENT_ID", raising=False)
+    backend = keyless_backend(keyless_bedrock, federation, **identity)
+    with serve_relay(config_for(backend), environ) as relay, sdk(relay) as client:
+        assert stream_text(client) == DEFAULT_TEXT
+    assert federation.identity.client_ids[-1] == expected
