@@ -48,7 +48,7 @@ class WorkloadIdentitySettings(BaseModel):
     managed_identity_client_id: str | None = Field(
         default=None,
         min_length=1,
-        description="Client id of a user-assigned managed identity; omit for the system-assigned one.",
+        description="A user-assigned identity's client id; default: AZURE_CLIENT_ID, else the system-assigned one.",
     )
 
     @property
