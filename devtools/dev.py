@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .example_backend import TOKEN_PATH, ExampleBackend
+from .keyless import FEDERATION_PORT, keyless_config, start_keyless_emulators
 from .local_host import APP_ROOT, create_host, describe_routes
 from .ports import EMULATOR_PORTS, relay_port
 from .threaded_server import ThreadedServer
@@ -147,21 +148,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=relay_port())
     parser.add_argument("--emulators-only", action="store_true", help="the func start path: emulators and key file")
     parser.add_argument("--vertex-key-file", type=Path, help=f"default: {VERTEX_KEY_FILE} with --emulators-only")
+    parser.add_argument(
+        "--keyless",
+        action="store_true",
+        default=os.environ.get("RELAY_DEV_KEYLESS") == "1",
+        help="no cloud keys: federate an emulated managed identity (also RELAY_DEV_KEYLESS=1)",
+    )
+    parser.add_argument("--federation-port", type=int, default=FEDERATION_PORT, metavar="PORT")
     # A backend is pointed at the emulator named like its provider.
     for name, default in EMULATOR_PORTS.items():
         parser.add_argument(f"--{name.replace('_', '-')}-port", type=int, default=default, metavar="PORT")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name, value in DEV_ENVIRONMENT.items():
-        os.environ.setdefault(name, value)
-    print("Starting provider emulators:", flush=True)
-    emulators = start_emulators({name: getattr(args, f"{name}_port") for name in EMULATOR_PORTS})
-    key_file, key_directory = vertex_key_location(args.vertex_key_file, args.emulators_only)
-    provide_vertex_credentials(emulators, key_file)
+    ports = {name: getattr(args, f"{name}_port") for name in EMULATOR_PORTS}
+    key_directory = None
+    if args.keyless:
+        print("Starting provider emulators, keyless:", flush=True)
+        emulators = start_keyless_emulators(ports, args.federation_port)
+        config = keyless_config({name: server.url for name, server in emulators.items()})
+    else:
+        for name, value in DEV_ENVIRONMENT.items():
+            os.environ.setdefault(name, value)
+        print("Starting provider emulators:", flush=True)
+        emulators = start_emulators(ports)
+        key_file, key_directory = vertex_key_location(args.vertex_key_file, args.emulators_only)
+        provide_vertex_credentials(emulators, key_file)
+        config = dev_config({name: server.url for name, server in emulators.items()})
     servers = list(emulators.values())
     if not args.emulators_only:
         os.environ.setdefault(DEV_BROWSER_TOKEN_SETTING, DEV_BROWSER_TOKEN_SECRET)
-        config = dev_config({name: server.url for name, server in emulators.items()})
         os.environ.setdefault("RELAY_CONFIG", with_browser_tokens(config))
         app = create_host(Path(APP_ROOT))
         # The demo page's backend shares the relay's origin, as a page and its API often do behind one front door.

@@ -193,3 +193,11 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output RELAY_URL string = 'https://${functionApp.outputs.hostName}'
 output AZURE_KEY_VAULT_NAME string = vault.outputs.name
 output AZURE_OPENAI_ENDPOINT string = openAiEndpoint
+
+// Keyless Bedrock and Vertex (README: "Keyless AWS and Google"): what the AWS OIDC provider and role trust,
+// and the Google workload identity pool provider, are configured with. The managed identity's tokens for the
+// audience api://AzureADTokenExchange are v1 tokens, so their issuer is the sts.windows.net form.
+output FEDERATION_PRINCIPAL_ID string = identity.outputs.principalId
+output FEDERATION_CLIENT_ID string = identity.outputs.clientId
+output FEDERATION_ISSUER string = 'https://sts.windows.net/${subscription().tenantId}/'
+output FEDERATION_AUDIENCE string = 'api://AzureADTokenExchange'

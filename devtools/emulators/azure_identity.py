@@ -4,27 +4,23 @@ In Azure, ``DefaultAzureCredential`` finds ``IDENTITY_ENDPOINT`` and
 ``IDENTITY_HEADER`` in the environment and asks that endpoint for a token; the
 Azure OpenAI emulator serves the same endpoint at :data:`IDENTITY_PATH`, so a
 relay without a key, pointed at it, runs the real credential code. Tokens are
-JWT-shaped (Entra's are JWTs, which is how Azure tells them from a key sent as
-a bearer token) and remembered, so a chat request can show where its token
-came from. Their signature is not real: nothing offline could check it.
+RS256 JWTs signed by a local Entra-like issuer (:mod:`.entra_issuer`), which
+publishes its keys, so the emulated AWS and Google STS endpoints can verify a
+federated subject token as the real ones do; they are also remembered, so a
+chat request can show where its token came from.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import secrets
 import threading
 import time
 from typing import Any
 
+from .entra_issuer import EntraIssuer
+
 IDENTITY_PATH = "/_identity/token"
 IDENTITY_API_VERSION = "2019-08-01"
 TOKEN_LIFETIME_SECONDS = 3600
-
-
-def _b64url(document: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(document).encode()).rstrip(b"=").decode()
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -35,7 +31,10 @@ def looks_like_jwt(token: str) -> bool:
 class ManagedIdentity:
     """Issues tokens the way App Service's identity endpoint does, and remembers them."""
 
-    def __init__(self) -> None:
+    def __init__(self, issuer: EntraIssuer | None = None) -> None:
+        self.issuer = issuer or EntraIssuer()
+        self.requests = 0
+        self.client_ids: list[str | None] = []  # the user-assigned identity each request named, if any
         self._issued: set[str] = set()
         self._lock = threading.Lock()
 
@@ -50,18 +49,16 @@ class ManagedIdentity:
             return 401, {"statusCode": 401, "message": "X-IDENTITY-HEADER is missing"}
         if params.get("api-version") != IDENTITY_API_VERSION or not params.get("resource"):
             return 400, {"statusCode": 400, "message": "api-version 2019-08-01 and resource are required"}
+        with self._lock:
+            self.requests += 1
+            self.client_ids.append(params.get("client_id"))
         expires_on = int(time.time()) + TOKEN_LIFETIME_SECONDS
-        token = self._mint(params["resource"], expires_on)
+        token = self.issuer.mint(params["resource"], lifetime=TOKEN_LIFETIME_SECONDS)
+        with self._lock:
+            self._issued.add(token)
         return 200, {
             "access_token": token,
             "expires_on": str(expires_on),
             "resource": params["resource"],
             "token_type": "Bearer",
         }
-
-    def _mint(self, resource: str, expires_on: int) -> str:
-        claims = {"aud": resource, "exp": expires_on, "oid": "emulated-identity", "jti": secrets.token_hex(8)}
-        token = ".".join((_b64url({"alg": "none", "typ": "JWT"}), _b64url(claims), secrets.token_urlsafe(16)))
-        with self._lock:
-            self._issued.add(token)
-        return token

@@ -37,6 +37,7 @@ from urllib.parse import unquote
 
 from .asgi import ADMIN_PREFIX, Receive, Scope, Send, handle_admin, header, play, rate_limit_headers, read_body
 from .asgi import send_json as _send_json
+from .aws_sts import AwsSts
 from .bedrock_cache import cache_point_problem, with_prompt_cache
 from .bedrock_events import converse_output, stream_events, tool_use_id
 from .bedrock_thinking import remember, thinking_problem
@@ -162,6 +163,14 @@ def _check_sigv4(params_text: str, scope: Scope) -> tuple[str, AwsError | None]:
     return "sigv4", None
 
 
+def federated_rejection(scope: Scope, sts: AwsSts) -> AwsError | None:
+    """Keyless mode: the SigV4 access key id and session token must be live ones ``sts`` issued."""
+    params = dict(_SIGV4_PARAM.findall(header(scope, "authorization") or ""))
+    access_key_id = params.get("Credential", "").split("/")[0]
+    problem = sts.credentials_problem(access_key_id, header(scope, "x-amz-security-token"))
+    return None if problem is None else AwsError(403, *problem, AUTH_FAULT, "Message")
+
+
 def _incomplete_signature(missing: Sequence[str], scope: Scope) -> AwsError:
     reasons = [f"Authorization header requires '{name}' parameter." for name in missing]
     if not (header(scope, "x-amz-date") or header(scope, "date")):
@@ -249,8 +258,10 @@ def http_error(scenario: Scenario) -> AwsError:
 class BedrockEmulator:
     """ASGI app: Bedrock Runtime's Converse routes plus the shared ``/_emulator`` admin API."""
 
-    def __init__(self, default: Scenario | None = None) -> None:
+    def __init__(self, default: Scenario | None = None, sts: AwsSts | None = None) -> None:
+        """``sts`` set is keyless mode: only the temporary credentials it issued are accepted."""
         self.book = ScenarioBook(default=default or Scenario())
+        self.sts = sts
         self.recorder = Recorder()
         self.url = ""
 
@@ -268,6 +279,8 @@ class BedrockEmulator:
         """Auth, then validation, then the scenario: the order the real service checks in."""
         body = _parse_json(await read_body(receive))
         auth, rejection = check_auth(scope)
+        if rejection is None and self.sts is not None:
+            rejection = federated_rejection(scope, self.sts)
         record = self.recorder.start(raw_path(scope), model_id, auth, body, header(scope, "traceparent"))
         if rejection is None and (problem := validate_request(body) or thinking_problem(body, self.book.signatures)):
             rejection = AwsError(400, "ValidationException", problem)

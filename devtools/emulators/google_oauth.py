@@ -203,7 +203,7 @@ class TokenAuthority:
         assertion = parse_assertion(form["assertion"])
         check_claims(assertion, own_token_uri)
         self._check_account(assertion)
-        return self._issue(str(assertion.claims["iss"]), str(assertion.claims.get("scope", "")))
+        return self.issue(str(assertion.claims["iss"]), str(assertion.claims.get("scope", "")))
 
     def _check_account(self, assertion: Assertion) -> None:
         email = str(assertion.claims["iss"])
@@ -221,7 +221,8 @@ class TokenAuthority:
                 key = _GENERATED_KEYS.get(email)
         return key
 
-    def _issue(self, email: str, scope: str) -> IssuedToken:
+    def issue(self, email: str, scope: str) -> IssuedToken:
+        """A fresh access token for ``email``; also how federated exchanges mint theirs."""
         now = time.time()
         token = IssuedToken(
             token=TOKEN_PREFIX + secrets.token_urlsafe(32),

@@ -195,10 +195,14 @@ class VertexEmulator:
         public_keys: Mapping[str, Any] | None = None,
         accept_any_token: bool = False,
         strict_accounts: bool = False,
+        authority: TokenAuthority | None = None,
     ) -> None:
+        """``authority`` replaces the emulator's own: keyless mode passes the federation's, so
+        only tokens a workload identity exchange issued open a model call."""
         self.book = ScenarioBook(default=default or Scenario())
         self.recorder = Recorder()
-        self.authority = TokenAuthority(token_lifetime, public_keys, strict_accounts)
+        self.authority = authority or TokenAuthority(token_lifetime, public_keys, strict_accounts)
+        self.keys_disabled = authority is not None
         self.accept_any_token = accept_any_token
         self.url = ""
 
@@ -253,6 +257,8 @@ class VertexEmulator:
         self.recorder.token_requests += 1
         form = _form(await read_body(receive), header(scope, "content-type") or "")
         try:
+            if self.keys_disabled:
+                raise GrantError("unauthorized_client", "Service account keys are disabled: keyless mode.")
             issued = self.authority.grant(form, own_token_uri(scope))
         except GrantError as exc:
             await send_bytes(send, 400, pretty(exc.body()), JSON_TYPE)

@@ -1,8 +1,9 @@
 """A Bedrock backend's configuration: which model, where, and whose credentials.
 
-Credentials are never inline. Either the backend names the app settings that
-hold an access key pair, or it names none and boto3's default chain applies:
-environment variables (including a Bedrock API key in
+Credentials are never inline. The backend names the app settings that hold
+an access key pair; or it federates the app's managed identity into an IAM
+role (``web_identity``: no secret at all); or it names neither and boto3's
+default chain applies: environment variables (including a Bedrock API key in
 ``AWS_BEARER_TOKEN_BEDROCK``), web identity, the container or instance role.
 """
 
@@ -11,11 +12,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..contract import BackendSettings
 
+DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
+
 CREDENTIAL_FIELDS = ("access_key_id_setting", "secret_access_key_setting", "session_token_setting")
+
+
+class WebIdentitySettings(BaseModel):
+    """An IAM role assumed with the managed identity's Entra token (``AssumeRoleWithWebIdentity``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="The role to assume, whose trust policy names the Entra tenant as an OIDC provider.",
+    )
+    audience: str = Field(
+        default=DEFAULT_AUDIENCE,
+        min_length=1,
+        description="The audience of the Entra token; the OIDC provider's client id (audience) in AWS.",
+    )
+    session_name: str = Field(
+        default="azure-llm-relay",
+        pattern=r"^[\w+=,.@-]{2,64}$",
+        description="RoleSessionName: shows in CloudTrail as who called Bedrock.",
+    )
+    sts_endpoint_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+",
+        description="Overrides the regional STS endpoint (a VPC endpoint, or a local emulator).",
+    )
+    managed_identity_client_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A user-assigned identity's client id; default: AZURE_CLIENT_ID, else the system-assigned one.",
+    )
 
 
 class BedrockSettings(BackendSettings):
@@ -41,6 +75,10 @@ class BedrockSettings(BackendSettings):
     session_token_setting: str | None = Field(
         default=None, min_length=1, description="Name of the app setting holding a session token, if any."
     )
+    web_identity: WebIdentitySettings | None = Field(
+        default=None,
+        description="Keyless: assume an IAM role with the app's managed identity instead of using keys.",
+    )
     read_timeout_seconds: float = Field(
         default=120, gt=0, description="Longest silence on the upstream connection before giving up."
     )
@@ -65,6 +103,8 @@ class BedrockSettings(BackendSettings):
             raise ValueError("access_key_id_setting and secret_access_key_setting go together")
         if self.session_token_setting and not self.access_key_id_setting:
             raise ValueError("session_token_setting needs access_key_id_setting and secret_access_key_setting")
+        if self.web_identity is not None and self.access_key_id_setting:
+            raise ValueError("web_identity replaces access_key_id_setting and secret_access_key_setting; name one")
         return self
 
 

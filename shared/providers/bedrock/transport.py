@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -44,6 +43,7 @@ from ...errors import UPSTREAM_AUTH_FAILED, Untranslatable, UpstreamError, Upstr
 from ...telemetry.propagation import upstream_trace_headers
 from .failures import open_failure, transport_failure
 from .settings import BedrockSettings, explicit_credentials
+from .web_identity import session_for
 
 OPERATION = "ConverseStream"
 CREDENTIAL_FAILURES = (
@@ -72,7 +72,7 @@ class ConverseClient:
 
     def __init__(self, settings: BedrockSettings, environ: Mapping[str, str]) -> None:
         self.backend = settings.name
-        self._boto = boto3.session.Session().client(
+        self._boto = session_for(settings, environ).client(
             "bedrock-runtime",
             region_name=settings.region,
             endpoint_url=settings.endpoint_url,
@@ -173,8 +173,11 @@ def signing_may_block(settings: BedrockSettings, environ: Mapping[str, str]) -> 
     """Whether signing may have to refresh credentials over the network.
 
     Named key settings, a Bedrock API key and environment keys (first in the
-    default chain) are static; anything else the chain finds may be refreshable.
+    default chain) are static; anything else the chain finds may be refreshable,
+    and federated (``web_identity``) credentials always are.
     """
+    if settings.web_identity is not None:
+        return True
     if settings.access_key_id_setting or environ.get("AWS_BEARER_TOKEN_BEDROCK"):
         return False
     return not (environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))

@@ -9,17 +9,18 @@ byte reaches the client, so a client never sees a token expire.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ...chat_request import ChatRequest
 from ..contract import UpstreamStream
 from ..upstream.failures import credentials_refused
 from .credentials import GoogleCredentials, parse_credentials_json
+from .federation import FederatedGoogleCredentials
 from .native_api import NativeApi
 from .openai_api import OpenAICompatibleApi
 from .settings import VertexSettings
-from .tokens import TokenCache, TokenRejected
+from .tokens import AccessToken, TokenCache, TokenRejected
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,7 @@ class VertexAdapter:
 
     def __init__(self, settings: VertexSettings, environ: Mapping[str, str]) -> None:
         self.settings = settings
-        info = (
-            parse_credentials_json(environ.get(settings.credentials_setting)) if settings.credentials_setting else None
-        )
-        credentials = GoogleCredentials(settings.name, info, environ, settings.connect_timeout_seconds)
-        self._tokens = TokenCache(credentials.fetch)
+        self._tokens = TokenCache(_token_source(settings, environ))
         self._api: VertexApi = OpenAICompatibleApi(settings) if settings.api == "openai" else NativeApi(settings)
 
     async def open(self, request: ChatRequest) -> UpstreamStream:
@@ -64,3 +61,14 @@ class VertexAdapter:
     async def aclose(self) -> None:
         """Close the HTTP pool."""
         await self._api.aclose()
+
+
+def _token_source(settings: VertexSettings, environ: Mapping[str, str]) -> Callable[[], AccessToken]:
+    """The blocking token fetch of the backend's credential mode: federated, a key setting, or ADC."""
+    if settings.workload_identity is not None:
+        return FederatedGoogleCredentials(
+            settings.name, settings.workload_identity, environ, settings.connect_timeout_seconds
+        ).fetch
+    setting = settings.credentials_setting
+    info = parse_credentials_json(environ.get(setting)) if setting else None
+    return GoogleCredentials(settings.name, info, environ, settings.connect_timeout_seconds).fetch

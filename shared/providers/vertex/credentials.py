@@ -89,7 +89,7 @@ def _external_account_type(info: Mapping[str, Any]) -> Any:
     return identity_pool.Credentials
 
 
-class _BoundedRequest(google.auth.transport.requests.Request):
+class BoundedRequest(google.auth.transport.requests.Request):
     """google-auth's requests transport with a bounded wait (its default is 120 s)."""
 
     def __init__(self, timeout: tuple[float, float]) -> None:
@@ -116,7 +116,7 @@ class GoogleCredentials:
         self._backend = backend
         self._credentials = credentials_from_info(info) if info is not None else None
         self._adc_path = environ.get(ADC_PATH_SETTING) or None
-        self._request = _BoundedRequest((connect_timeout, TOKEN_READ_TIMEOUT))
+        self._request = BoundedRequest((connect_timeout, TOKEN_READ_TIMEOUT))
 
     def fetch(self) -> AccessToken:
         """A fresh access token from the token endpoint; blocking.

@@ -4,12 +4,60 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..contract import BackendSettings
 
 API_VERSION = "v1"
 PUBLISHER = "google"
+POOL_PROVIDER_PATTERN = (
+    r"^//iam\.googleapis\.com/projects/\d+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+$"
+)
+
+
+class WorkloadIdentitySettings(BaseModel):
+    """Workload identity federation: the managed identity's Entra token traded at Google STS."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pool_provider: str = Field(
+        pattern=POOL_PROVIDER_PATTERN,
+        description="The pool provider's full name, //iam.googleapis.com/projects/N/locations/global/"
+        "workloadIdentityPools/POOL/providers/PROVIDER (the STS audience).",
+    )
+    audience: str = Field(
+        default="api://AzureADTokenExchange",
+        min_length=1,
+        description="The audience of the Entra token; one of the provider's allowed audiences.",
+    )
+    service_account: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+\.iam\.gserviceaccount\.com$",
+        description="A service account to impersonate; omit to call Vertex as the federated principal.",
+    )
+    token_url: str = Field(
+        default="https://sts.googleapis.com/v1/token",
+        pattern=r"^https?://[^\s/]+",
+        description="Google STS's token endpoint (a local emulator overrides it).",
+    )
+    iam_credentials_url: str = Field(
+        default="https://iamcredentials.googleapis.com",
+        pattern=r"^https?://[^\s/?#]+/?$",
+        description="IAM Credentials' origin, for impersonation (a local emulator overrides it).",
+    )
+    managed_identity_client_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A user-assigned identity's client id; default: AZURE_CLIENT_ID, else the system-assigned one.",
+    )
+
+    @property
+    def impersonation_url(self) -> str | None:
+        """``generateAccessToken`` for the service account, if one is impersonated."""
+        if self.service_account is None:
+            return None
+        origin = self.iam_credentials_url.rstrip("/")
+        return f"{origin}/v1/projects/-/serviceAccounts/{self.service_account}:generateAccessToken"
 
 
 class VertexSettings(BackendSettings):
@@ -38,6 +86,10 @@ class VertexSettings(BackendSettings):
         min_length=1,
         description="Name of the app setting holding service-account or workload-identity JSON; omit for ADC.",
     )
+    workload_identity: WorkloadIdentitySettings | None = Field(
+        default=None,
+        description="Keyless: federate the app's managed identity into Google instead of using a key.",
+    )
 
     @model_validator(mode="after")
     def _native_serves_gemini_only(self) -> VertexSettings:
@@ -46,6 +98,8 @@ class VertexSettings(BackendSettings):
             raise ValueError(f"api native serves Google's own models; {self.model!r} is published by {publisher!r}")
         if not name:
             raise ValueError("model must name a model after the publisher")
+        if self.workload_identity is not None and self.credentials_setting:
+            raise ValueError("workload_identity replaces credentials_setting; name one")
         return self
 
     @property
