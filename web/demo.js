@@ -243,10 +243,28 @@ async function clientFor(turn) {
  * @param {() => void} changed called after each event
  */
 async function requestReply(turn, messages, signal, changed) {
+  try {
+    await streamReply(turn, messages, signal, changed, true);
+  } catch (err) {
+    // The relay refuses the opt-in (503) when it cannot reach its replay log: answer without it, then.
+    if (!(err instanceof RelayError && err.code === "stream_store_unavailable" && err.status === 503)) throw err;
+    await streamReply(turn, messages, signal, changed, false);
+  }
+}
+
+/**
+ * One attempt of requestReply(); a resumable one saves its stream id at once, to resume after a reload.
+ * @param {import("./conversation.js").AssistantTurn} turn
+ * @param {{role: string, content: string}[]} messages
+ * @param {AbortSignal} signal
+ * @param {() => void} changed
+ * @param {boolean} resumable
+ */
+async function streamReply(turn, messages, signal, changed, resumable) {
   const client = await clientFor(turn);
   turn.startedAt = Date.now();
   const events = client.stream({
-    dialect: dialectOf(turn), model: turn.model, messages, signal, resumable: true,
+    dialect: dialectOf(turn), model: turn.model, messages, signal, resumable,
     onStreamId: (id) => { turn.streamId = id; save(turns); },
     onEventId: (id) => { turn.lastEventId = id; },
   });

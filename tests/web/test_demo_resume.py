@@ -12,11 +12,12 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import Request
+from playwright.sync_api import Page, Request
 
 from devtools.emulators.azure_openai import AzureOpenAIEmulator
 from devtools.emulators.scenario import Scenario, inline_prompt
-from tests.builders import RELAY_TEST_KEY
+from devtools.processes import free_port
+from tests.builders import AZURE_TEST_KEY, RELAY_TEST_KEY, TEST_AUTH, serve_relay, single_azure_config
 from tests.web.demo_driver import LAST_ANSWER, LAST_REPLY, DemoPage, wait_until
 
 SLOW = Scenario(chunks=60, delay_ms=40, prompt_tokens=9, completion_tokens=60)
@@ -167,3 +168,25 @@ def test_a_reply_cut_off_before_its_response_started_is_shown_as_stopped(demo: D
     )
     assert demo.text(f"{LAST_REPLY} h2") == "Assistant — stopped"
     assert demo.text("#status") == "Ready."
+
+
+def test_a_relay_that_cannot_record_streams_still_answers_without_the_opt_in(
+    page: Page, azure: AzureOpenAIEmulator
+) -> None:
+    dead_storage = (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+        f"TableEndpoint=http://127.0.0.1:{free_port()}/devstoreaccount1;"
+    )
+    config = {
+        **single_azure_config(azure),
+        "auth": {**TEST_AUTH, "allow_anonymous": True},
+        "resumable": {"store": "table"},
+    }
+    chats: list[Request] = []
+    page.on("request", lambda r: chats.append(r) if r.url.endswith("/api/chat") else None)
+    with serve_relay(config, {"AZURE_TEST_KEY": AZURE_TEST_KEY, "AzureWebJobsStorage": dead_storage}) as url:
+        demo = DemoPage(page, url)
+        demo.send(inline_prompt(chunks=4))
+        demo.wait_for("done")
+        assert demo.answer() == "".join(Scenario(chunks=4).text_pieces())
+    assert [r.headers.get("x-relay-resumable") for r in chats] == ["1", None], "refused opt-in, then plain"
