@@ -8,7 +8,10 @@
  * @typedef {{role: "user", content: string}} UserTurn
  * @typedef {{role: "assistant", text: string, thinking: string, tools: {name: string, args: string}[],
  *   outcome: "streaming"|"done"|"stopped"|"failed", model: string, dialect: string, backend: string|null,
- *   ttftMs: number|null, usage: Usage|null, finish: string|null, error: ErrorRecord|null}} AssistantTurn
+ *   ttftMs: number|null, usage: Usage|null, finish: string|null, error: ErrorRecord|null,
+ *   streamId?: string|null, lastEventId?: string|null, startedAt?: number}} AssistantTurn
+ * `streamId` and `lastEventId` say where a reply still streaming can be resumed after a reload: the
+ * relay's stream, and the last event whose content is already in `text` (README, Resumable streams).
  * @typedef {UserTurn | AssistantTurn} Turn
  */
 
@@ -19,6 +22,7 @@ export function newReply(model, dialect) {
   return {
     role: "assistant", text: "", thinking: "", tools: [], outcome: "streaming", model, dialect,
     backend: null, ttftMs: null, usage: null, finish: null, error: null,
+    streamId: null, lastEventId: null, startedAt: Date.now(),
   };
 }
 
@@ -57,8 +61,9 @@ export function save(turns) {
 }
 
 /**
- * The conversation saved in this tab, if any. A reply still streaming when the
- * page went away is marked stopped: its stream died with the page.
+ * The conversation saved in this tab, if any. The last reply, if it was still
+ * streaming when the page went away and has a stream id, stays "streaming" for
+ * the page to resume; any other reply cut off by the reload is marked stopped.
  * @returns {Turn[]}
  */
 export function restore() {
@@ -69,8 +74,18 @@ export function restore() {
     return [];
   }
   if (!Array.isArray(turns)) return [];
-  return turns.filter(isTurn).map((turn) =>
-    turn.role === "assistant" && turn.outcome === "streaming" ? { ...turn, outcome: "stopped" } : turn);
+  const valid = turns.filter(isTurn);
+  return valid.map((turn, index) => {
+    if (turn.role !== "assistant" || turn.outcome !== "streaming") return turn;
+    const resumable = index === valid.length - 1 && typeof turn.streamId === "string" && turn.streamId !== "";
+    return resumable ? turn : { ...turn, outcome: "stopped" };
+  });
+}
+
+/** The reply to resume after a reload: the last turn, if restore() left it streaming. @param {Turn[]} turns */
+export function cutOffReply(turns) {
+  const last = turns[turns.length - 1];
+  return last?.role === "assistant" && last.outcome === "streaming" ? last : null;
 }
 
 export function forget() {

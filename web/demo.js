@@ -1,10 +1,11 @@
 // The demo chat page: wiring between the form, the relay and the transcript.
 // Plain DOM and ES modules, no framework and no build step. A reply's request is
-// sent in requestReply() and its events are applied in applyEvent(); the DOM is
-// drawn by turns.js from the records in conversation.js.
-import { RelayClient } from "./relay-client.js";
+// sent in requestReply() (resumed after a reload in resumeReply()) and its events
+// are applied in applyEvent(); the DOM is drawn by turns.js from the records in
+// conversation.js.
+import { RelayClient, RelayError } from "./relay-client.js";
 import { Credentials } from "./credentials.js";
-import { messagesFor, newReply, promptBefore, restore, save, forget } from "./conversation.js";
+import { cutOffReply, messagesFor, newReply, promptBefore, restore, save, forget } from "./conversation.js";
 import { errorRecord, headline, isCredentialError } from "./error-words.js";
 import { copyCode, loadMarkdown } from "./markdown.js";
 import { ReplyView, userTurn } from "./turns.js";
@@ -46,8 +47,16 @@ const credentials = new Credentials({ mode: ui.authMode, key: ui.apiKey, remembe
 let turns = [];
 /** @type {ReplyView[]} */
 let views = [];
-/** Aborts the stream in flight; null when idle. @type {AbortController | null} */
+/**
+ * Aborts the stream in flight; null when idle. The page's streams are resumable, so their
+ * generation outlives the connection: on abort relay-client.js also cancels it (DELETE).
+ * @type {AbortController | null}
+ */
 let inFlight = null;
+/** Set once the page is going away: the reply in flight is then saved as it is, to be resumed. */
+let leaving = false;
+/** @type {ReturnType<typeof setTimeout> | null} */
+let saveTimer = null;
 
 /**
  * The one-line status; errors also go to the assertive #alert region, so they are announced.
@@ -93,9 +102,10 @@ async function loadModels() {
     const body = await res.json();
     const ids = body.data.map((m) => String(m.id));
     ui.model.replaceChildren(...ids.map((id) => new Option(id, id)));
-    ui.model.disabled = ids.length === 0;
+    setBusy(inFlight !== null);
     setKeyNote(null);
-    setStatus(ids.length ? "idle" : "error", ids.length ? "Ready." : "The relay has no models configured.");
+    if (!ids.length) setStatus("error", "The relay has no models configured.");
+    else if (!inFlight) setStatus("idle", "Ready."); // a reply in flight keeps its status
   } catch (err) {
     ui.model.replaceChildren(new Option("unavailable", ""));
     ui.model.disabled = true;
@@ -151,15 +161,35 @@ async function reply() {
   views.push(view);
   ui.transcript.append(view.article);
   scrollToEnd(true);
+  await follow(turn, view, "Answering…", (signal, changed) => requestReply(turn, messages, signal, changed));
+}
+
+/** After a reload, the reply the reload cut off continues where its saved events end. */
+async function resumeCutOff() {
+  const turn = cutOffReply(turns);
+  const view = views[views.length - 1];
+  if (!turn || !view || inFlight) return;
+  await follow(turn, view, "Resuming the answer…", (signal, changed) => resumeReply(turn, signal, changed));
+}
+
+/**
+ * Runs one reply's stream and records how it ended: done, stopped or failed.
+ * @param {import("./conversation.js").AssistantTurn} turn
+ * @param {ReplyView} view
+ * @param {string} status what the status line says meanwhile
+ * @param {(signal: AbortSignal, changed: () => void) => Promise<void>} stream
+ */
+async function follow(turn, view, status, stream) {
   const controller = (inFlight = new AbortController());
   setBusy(true);
-  setStatus("streaming", "Answering…");
+  setStatus("streaming", status);
   save(turns);
   try {
-    await requestReply(turn, messages, controller.signal, () => { view.update(); scrollToEnd(); });
+    await stream(controller.signal, () => { view.update(); scrollToEnd(); saveSoon(); });
     turn.outcome = "done";
     setStatus("done", "Done.");
   } catch (err) {
+    if (leaving) return; // the page is going: the reply stays "streaming" in storage, to be resumed
     const error = errorRecord(err);
     turn.outcome = error.code === "aborted" ? "stopped" : "failed";
     turn.error = turn.outcome === "failed" ? error : null;
@@ -171,11 +201,38 @@ async function reply() {
     }
   } finally {
     if (inFlight === controller) inFlight = null;
-    view.finish();
-    save(turns);
-    setBusy(inFlight !== null);
-    scrollToEnd();
+    if (!leaving) {
+      turn.streamId = turn.lastEventId = null;
+      view.finish();
+      save(turns);
+      setBusy(inFlight !== null);
+      scrollToEnd();
+    }
   }
+}
+
+/** Saves the conversation at most every quarter second while a reply streams (and always on pagehide). */
+function saveSoon() {
+  saveTimer ??= setTimeout(() => {
+    saveTimer = null;
+    if (!leaving) save(turns);
+  }, 250);
+}
+
+/**
+ * A client for one reply; notes the backend that answered (the resume route does not repeat it).
+ * @param {import("./conversation.js").AssistantTurn} turn
+ */
+async function clientFor(turn) {
+  const token = await credentials.bearer();
+  return new RelayClient({
+    apiKey: token,
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      turn.backend = res.headers.get("x-relay-backend") ?? turn.backend;
+      return res;
+    },
+  });
 }
 
 /**
@@ -186,31 +243,67 @@ async function reply() {
  * @param {() => void} changed called after each event
  */
 async function requestReply(turn, messages, signal, changed) {
-  const token = await credentials.bearer();
-  const client = new RelayClient({
-    apiKey: token,
-    fetch: async (input, init) => {
-      const res = await fetch(input, init);
-      turn.backend = res.headers.get("x-relay-backend");
-      return res;
-    },
+  try {
+    await streamReply(turn, messages, signal, changed, true);
+  } catch (err) {
+    // The relay refuses the opt-in (503) when it cannot reach its replay log: answer without it, then.
+    if (!(err instanceof RelayError && err.code === "stream_store_unavailable" && err.status === 503)) throw err;
+    await streamReply(turn, messages, signal, changed, false);
+  }
+}
+
+/**
+ * One attempt of requestReply(); a resumable one saves its stream id at once, to resume after a reload.
+ * @param {import("./conversation.js").AssistantTurn} turn
+ * @param {{role: string, content: string}[]} messages
+ * @param {AbortSignal} signal
+ * @param {() => void} changed
+ * @param {boolean} resumable
+ */
+async function streamReply(turn, messages, signal, changed, resumable) {
+  const client = await clientFor(turn);
+  turn.startedAt = Date.now();
+  const events = client.stream({
+    dialect: dialectOf(turn), model: turn.model, messages, signal, resumable,
+    onStreamId: (id) => { turn.streamId = id; save(turns); },
+    onEventId: (id) => { turn.lastEventId = id; },
   });
-  const dialect = turn.dialect === "openai" ? "openai" : "events";
-  const started = performance.now();
-  for await (const ev of client.stream({ dialect, model: turn.model, messages, signal })) {
-    if (turn.ttftMs === null && ev.type !== "usage" && ev.type !== "done") {
-      turn.ttftMs = Math.round(performance.now() - started);
-    }
+  for await (const ev of events) {
     applyEvent(turn, ev);
     changed();
   }
 }
 
 /**
+ * Resumes a reply cut off by a reload after its last saved event, so no text is lost or repeated.
+ * @param {import("./conversation.js").AssistantTurn} turn
+ * @param {AbortSignal} signal
+ * @param {() => void} changed called after each event
+ */
+async function resumeReply(turn, signal, changed) {
+  const client = await clientFor(turn);
+  const events = client.resume({
+    streamId: String(turn.streamId), lastEventId: turn.lastEventId ?? undefined, dialect: dialectOf(turn), signal,
+    onEventId: (id) => { turn.lastEventId = id; },
+  });
+  for await (const ev of events) {
+    applyEvent(turn, ev);
+    changed();
+  }
+  if (turn.finish === null) throw new RelayError("the answer ended before it was complete", { code: "truncated" });
+}
+
+/** @param {import("./conversation.js").AssistantTurn} turn @returns {"openai" | "events"} */
+const dialectOf = (turn) => (turn.dialect === "openai" ? "openai" : "events");
+
+/**
  * @param {import("./conversation.js").AssistantTurn} turn
  * @param {import("./relay-client.js").RelayEvent} ev
  */
 function applyEvent(turn, ev) {
+  if (turn.ttftMs === null && ev.type !== "usage" && ev.type !== "done") {
+    turn.ttftMs = Date.now() - (turn.startedAt ?? Date.now()); // across a reload too: wall-clock time
+  }
   if (ev.type === "text_delta") turn.text += ev.content;
   else if (ev.type === "thinking") turn.thinking += ev.content;
   else if (ev.type === "tool_call") {
@@ -250,11 +343,16 @@ ui.prompt.addEventListener("keydown", (event) => {
   }
 });
 
+/** Stop, Escape and New chat: the stream's generation is cancelled (relay-client.js sends the DELETE). */
+function stop() {
+  inFlight?.abort();
+}
+
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && inFlight) inFlight.abort();
+  if (event.key === "Escape") stop();
 });
 
-ui.stop.addEventListener("click", () => inFlight?.abort());
+ui.stop.addEventListener("click", stop);
 
 ui.transcript.addEventListener("click", (event) => {
   const target = /** @type {HTMLElement} */ (event.target);
@@ -264,7 +362,7 @@ ui.transcript.addEventListener("click", (event) => {
 });
 
 ui.clear.addEventListener("click", () => {
-  inFlight?.abort();
+  stop();
   inFlight = null;
   turns = [];
   forget();
@@ -283,6 +381,11 @@ try {
 } catch (err) {
   console.warn("demo page: Markdown libraries unavailable, showing plain text", err);
 }
+// A reload keeps the reply in flight as it is, to be resumed by the next load.
+addEventListener("pagehide", () => { leaving = true; save(turns); });
+addEventListener("pageshow", () => { leaving = false; });
+
 turns = restore();
 drawAll();
-void loadModels();
+await loadModels(); // first, so its "Ready." never overwrites how the resumed reply ended
+void resumeCutOff();

@@ -28,7 +28,15 @@ const WORDS = {
   protocol_error: "The relay sent something this page could not read.",
   aborted: "Stopped.",
   token_unavailable: "The page's backend could not provide a browser token.",
+  not_found: "The rest of this answer could not be resumed: the relay no longer has it (expired, restarted, or started with another key).",
+  stream_lost: "The rest of this answer was lost: the relay instance generating it stopped.",
+  stream_cancelled: "This answer was cancelled.",
+  stream_detached_limit: "The relay stopped generating this answer: nobody read it for too long.",
+  stream_store_unavailable: "The relay could not record this answer for resuming.",
 };
+
+/** Codes that mean a resumed answer is gone; sending the prompt again is what helps. */
+const GONE = new Set(["not_found", "stream_lost", "stream_detached_limit"]);
 
 /** @typedef {{code: string, message: string, status: number|null, retryable: boolean, retryAfter: number|null}} ErrorRecord */
 
@@ -59,6 +67,7 @@ export function headline(error) {
 
 /** @param {ErrorRecord} error @returns {string} whether and when trying again can help */
 export function retryAdvice(error) {
+  if (GONE.has(error.code)) return "Retry asks the model again from the start.";
   if (!error.retryable) return "Retrying the same request will not help.";
   if (error.retryAfter != null) return `Retrying may work after ${error.retryAfter} s.`;
   return "Retrying may work.";

@@ -131,6 +131,11 @@ export interface StreamOptions {
   resumable?: boolean | ResumePolicy;
   /** The resumable stream's id (`x-relay-stream-id`), once the response starts: keep it to resume after a reload. */
   onStreamId?: (streamId: string) => void;
+  /**
+   * Each SSE event's `id`, once every event it carried has been yielded: save it with what was applied,
+   * and a resume after it (e.g. after a reload) continues exactly there.
+   */
+  onEventId?: (eventId: string) => void;
 }
 
 export interface ResumePolicy {
@@ -149,7 +154,10 @@ export interface ResumeOptions {
   lastEventId?: string | number;
   /** The original request's dialect; default "events". */
   dialect?: Dialect;
+  /** Aborting stops reading and cancels the stream's generation (DELETE), as for stream(). */
   signal?: AbortSignal;
+  /** As for StreamOptions. */
+  onEventId?: (eventId: string) => void;
 }
 
 export interface ToolCallResult {

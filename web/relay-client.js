@@ -31,6 +31,8 @@
  *   `x-relay-resumable: 1` and, on a network error or a cut stream, resume after the last event received
  *   (default 5 retries, backoff from 250 ms doubling up to 4 s)
  * @property {(streamId: string) => void} [onStreamId] the resumable stream's id, once the response starts
+ * @property {(eventId: string) => void} [onEventId] each SSE event's `id`, once every event it carried has
+ *   been yielded: what to save with the events applied so far, to resume after exactly them
  */
 
 /**
@@ -38,7 +40,8 @@
  * @property {string} streamId `x-relay-stream-id` of the original response
  * @property {string|number} [lastEventId] the last event id received; absent: from the start
  * @property {"openai"|"events"} [dialect] the original request's dialect; default "events"
- * @property {AbortSignal} [signal]
+ * @property {AbortSignal} [signal] aborting stops reading and cancels the stream's generation, as for stream()
+ * @property {(eventId: string) => void} [onEventId] as for stream()
  */
 
 /**
@@ -381,7 +384,7 @@ export class RelayClient {
     const progress = { lastEventId: "", failures: 0 };
     for (;;) {
       try {
-        for await (const ev of this._read(res, normalize, signal, progress)) {
+        for await (const ev of this._read(res, normalize, signal, progress, options.onEventId)) {
           yield ev;
           if (ev.type === "done") return;
         }
@@ -403,15 +406,21 @@ export class RelayClient {
    * @returns {AsyncGenerator<RelayEvent, void, undefined>}
    */
   async *resume(options) {
-    const { dialect = "events", signal } = options;
+    const { dialect = "events", signal, streamId } = options;
     const progress = { lastEventId: String(options.lastEventId ?? ""), failures: 0 };
-    const res = await this._open(this._streamUrl(options.streamId), {
-      method: "GET", headers: await this._resumeHeaders(progress.lastEventId), signal,
-    }, signal);
-    if (res.status === 204) return; // nothing left: the stream had ended
-    for await (const ev of this._read(res, normalizer(dialect), signal, progress)) {
-      yield ev;
-      if (ev.type === "done") return;
+    try {
+      const res = await this._open(this._streamUrl(streamId), {
+        method: "GET", headers: await this._resumeHeaders(progress.lastEventId), signal,
+      }, signal);
+      if (res.status === 204) return; // nothing left: the stream had ended
+      for await (const ev of this._read(res, normalizer(dialect), signal, progress, options.onEventId)) {
+        yield ev;
+        if (ev.type === "done") return;
+      }
+    } catch (err) {
+      // A resumed stream's generation outlives this connection too, so aborting means cancel, as in stream().
+      if (signal?.aborted) this.cancel(streamId).catch(() => {});
+      throw err;
     }
   }
 
@@ -510,9 +519,10 @@ export class RelayClient {
    * @param {(ev: SSEEvent) => any[]} normalize
    * @param {AbortSignal|undefined} signal
    * @param {{lastEventId: string, failures: number}} progress
+   * @param {(eventId: string) => void} [onEventId]
    * @returns {AsyncGenerator<RelayEvent, void, undefined>}
    */
-  async *_read(res, normalize, signal, progress) {
+  async *_read(res, normalize, signal, progress, onEventId) {
     const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body).getReader();
     const onAbort = () => { reader.cancel(signal?.reason).catch(() => {}); };
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -538,6 +548,7 @@ export class RelayClient {
             if (ev.type === "done") return;
             if (signal?.aborted) throw aborted(signal);
           }
+          if (sse.lastEventId) onEventId?.(sse.lastEventId);
         }
       }
       parser.end();

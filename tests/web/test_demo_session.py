@@ -35,15 +35,6 @@ def test_the_conversation_survives_a_reload(demo: DemoPage, azure: AzureOpenAIEm
     assert sent[1:] == [("assistant", "**Bold** first answer"), ("user", "second question"), ("user", "third")]
 
 
-def test_a_reply_cut_off_by_a_reload_is_shown_as_stopped(demo: DemoPage) -> None:
-    demo.send(inline_prompt(chunks=100, delay_ms=50))
-    demo.page.wait_for_function("(s) => document.querySelector(s).textContent.length >= 10", arg=f"{LAST_REPLY} .text")
-    demo.page.reload()
-    demo.page.wait_for_selector(REPLIES)
-    assert demo.page.get_attribute(LAST_REPLY, "data-outcome") == "stopped"
-    assert demo.text(f"{LAST_REPLY} h2") == "Assistant — stopped"
-
-
 def test_new_chat_restores_the_empty_state(demo: DemoPage) -> None:
     demo.send("hi")
     demo.wait_for("done")

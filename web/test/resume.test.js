@@ -121,4 +121,28 @@ describe("RelayClient resumable streams", { timeout: 10_000 }, () => {
     assert.equal(seen[0].headers["last-event-id"], "6");
     assert.equal(await textOf(client().resume({ streamId: STREAM_ID, lastEventId: EVENTS.length })), "");
   });
+
+  test("onEventId reports each id once its events were yielded, so text and id can be saved together", async () => {
+    plan = [undefined]; seen = [];
+    const log = [];
+    const events = client().stream({ model: "m", prompt: "p", resumable: true, onEventId: (id) => log.push(`id ${id}`) });
+    for await (const ev of events) if (ev.type === "text_delta") log.push(ev.content);
+    const expected = PIECES.flatMap((piece, i) => [piece, `id ${i + 1}`]);
+    assert.deepEqual(log, expected, "the done event ends the stream: there is nothing to resume after it");
+    const resumed = [];
+    const rest = client().resume({ streamId: STREAM_ID, lastEventId: 6, onEventId: (id) => resumed.push(id) });
+    assert.equal(await textOf(rest), PIECES.slice(6).join(""));
+    assert.deepEqual(resumed, ["7", "8"]);
+  });
+
+  test("aborting a resumed stream cancels its generation too", async () => {
+    plan = [undefined]; seen = [];
+    const stop = new AbortController();
+    const it = client().resume({ streamId: STREAM_ID, lastEventId: 2, signal: stop.signal });
+    await it.next();
+    stop.abort();
+    await assert.rejects(it.next(), (err) => err.code === "aborted");
+    for (let i = 0; i < 100 && !seen.some((r) => r.method === "DELETE"); i++) await sleep(10);
+    assert.equal(seen.find((r) => r.method === "DELETE")?.url, `/api/v1/streams/${STREAM_ID}`);
+  });
 });
