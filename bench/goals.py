@@ -141,9 +141,9 @@ def measure(target_for: TargetFor, scale: Scale, pid: int | None) -> dict[str, o
     return figures
 
 
-def goal_row(path: str, loop: str, figures: dict[str, object], load: float, scale: Scale) -> Row:
-    """A table row: the figures, the load average it started at, and (for relay rows) the goals it misses."""
-    extra: dict[str, object] = {"load": load}
+def goal_row(path: str, loop: str, figures: dict[str, object], load: dict[str, float], scale: Scale) -> Row:
+    """A table row: the figures, how busy the machine was as it started, and (for relay rows) the goals it misses."""
+    extra: dict[str, object] = dict(load)
     if loop != "direct":
         extra["missed"] = ",".join(missed(figures, scale.ideal_seconds)) or "none"
     return Row(BENCH, path, {**figures, **extra}, loop)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
 import pytest
 
 from bench.goal_checks import missed
 from bench.goals import Scale, run
-from bench.quiet import Quiet, wait_until_quiet
+from bench.quiet import Quiet, busy_cores, wait_until_quiet
 from bench.report import Row, render_columns
 
 pytestmark = pytest.mark.timeout(120)
@@ -31,16 +35,32 @@ def test_a_row_that_meets_every_goal_misses_none_and_each_threshold_is_checked()
     assert missed({**MEETING, "open CPU ms/req": None, "relay µs/chunk": 21.0}, 4.0) == ["chunk<=20µs"]
 
 
-def test_the_quiet_wait_polls_until_the_load_drops_and_reports_that_load() -> None:
-    readings, slept = iter([3.0, 2.0, 0.5, 9.0]), []
-    load = wait_until_quiet(Quiet(max_load=1.0, max_wait_seconds=60), lambda: next(readings), slept.append, 5)
-    assert load == 0.5 and slept == [5, 5]
+def test_the_quiet_wait_polls_until_the_cores_go_idle_and_reports_how_busy_they_were() -> None:
+    readings, slept = iter([1.5, 0.9, 0.1, 1.9]), []
+    load = wait_until_quiet(Quiet(max_busy=0.3, max_wait_seconds=60), lambda: next(readings), slept.append, 5)
+    assert load["busy cores"] == 0.1 and load["waited s"] == 10 and slept == [5, 5]
+    assert load["load"] >= 0
 
 
-def test_the_quiet_wait_gives_up_after_its_bound_and_reports_the_busy_load() -> None:
+def test_the_quiet_wait_gives_up_after_its_bound_and_reports_the_busy_cores() -> None:
     slept: list[float] = []
-    load = wait_until_quiet(Quiet(max_load=1.0, max_wait_seconds=12), lambda: 4.0, slept.append, 5)
-    assert load == 4.0 and slept == [5, 5, 2]
+    load = wait_until_quiet(Quiet(max_busy=0.3, max_wait_seconds=12), lambda: 1.7, slept.append, 5)
+    assert load["busy cores"] == 1.7 and load["waited s"] == 12 and slept == [5, 5, 2]
+
+
+def test_busy_cores_sees_this_process_spinning() -> None:
+    spinner = threading.Thread(target=_spin, args=(time.monotonic() + 1.5,))
+    spinner.start()
+    try:
+        busy = busy_cores(1.0)
+    finally:
+        spinner.join()
+    assert 0.5 <= busy <= (os.cpu_count() or 1)
+
+
+def _spin(until: float) -> None:
+    while time.monotonic() < until:
+        pass
 
 
 def test_the_column_table_has_one_column_per_figure_and_dashes_for_gaps() -> None:
@@ -55,7 +75,7 @@ def test_the_column_table_has_one_column_per_figure_and_dashes_for_gaps() -> Non
 def test_a_tiny_run_measures_every_goal_through_the_relay_beside_the_direct_baseline() -> None:
     scale = Scale(
         streams=6, chunks=4, delay_ms=5, opens=4, burst=4, saturation_streams=2, saturation_chunks=20,
-        paths=("azure",), loops=("asyncio",), telemetry=False, quiet=Quiet(max_load=1e9, max_wait_seconds=0),
+        paths=("azure",), loops=("asyncio",), telemetry=False, quiet=Quiet(max_busy=1e9, max_wait_seconds=0),
     )  # fmt: skip
     direct, relayed = run(scale)
     assert (direct.case, direct.loop, relayed.loop) == ("azure", "direct", "asyncio")
