@@ -10,7 +10,8 @@ that sends the same loads straight to the emulator (``direct``):
 - ``RELAY_BENCH_STREAMS`` paced streams of ``RELAY_BENCH_CHUNKS`` chunks
   ``RELAY_BENCH_DELAY_MS`` apart: **stream p50 s** (ideal: chunks x delay),
   **gap p99 ms**, **errors**, **peak RSS MiB**, **relay µs/chunk** (relay CPU / chunks);
-- **saturation chunks/s**: back-to-back chunks, no delay, relay on one core.
+- **saturation chunks/s**: back-to-back chunks, no delay, relay on one core, and
+  **sat µs/chunk**, the relay's CPU per chunk then: the steadiest per-chunk figure on a shared machine.
 
 The relay is pinned to one core, the emulator and this client to the other
 (``RELAY_BENCH_RELAY_CPU``, ``RELAY_BENCH_CLIENT_CPU``). Each row waits for a
@@ -126,7 +127,9 @@ def measure(target_for: TargetFor, scale: Scale, pid: int | None) -> dict[str, o
         lambda: asyncio.run(run_load(target_for(scale.chunks, scale.delay_ms), scale.streams, scale.chunks)), watch
     )
     saturation = target_for(scale.saturation_chunks, 0)
-    saturated = asyncio.run(run_load(saturation, scale.saturation_streams, scale.saturation_chunks))
+    saturated, saturated_cpu = _timed(
+        lambda: asyncio.run(run_load(saturation, scale.saturation_streams, scale.saturation_chunks)), watch
+    )
     figures: dict[str, object] = {
         "open CPU ms/req": round(open_cpu / max(1, scale.opens) * 1000, 3) if watch else None,
         "TTFT p50 ms": opens.first_content_ms_p50(),
@@ -137,6 +140,7 @@ def measure(target_for: TargetFor, scale: Scale, pid: int | None) -> dict[str, o
         "peak RSS MiB": watch.peak_rss_mib() if watch else None,
         "relay µs/chunk": round(paced_cpu / max(1, paced.chunks) * 1e6, 1) if watch else None,
         "saturation chunks/s": round(saturated.chunks / saturated.wall_seconds) if saturated.wall_seconds else 0,
+        "sat µs/chunk": round(saturated_cpu / max(1, saturated.chunks) * 1e6, 1) if watch else None,
     }
     return figures
 
@@ -169,6 +173,7 @@ _ORDER = (
     "peak RSS MiB",
     "relay µs/chunk",
     "saturation chunks/s",
+    "sat µs/chunk",
 )
 
 
@@ -190,7 +195,7 @@ def path_rows(path: ProviderPath, scale: Scale) -> list[Row]:
     """The direct row and one relay row per event loop for one provider path."""
     load = wait_until_quiet(scale.quiet)
     direct = measure(path.direct, scale, path.emulator.pid)
-    direct = {**direct, "open CPU ms/req": None, "peak RSS MiB": None, "relay µs/chunk": None}
+    direct = {**direct, "open CPU ms/req": None, "peak RSS MiB": None, "relay µs/chunk": None, "sat µs/chunk": None}
     rows = [goal_row(path.name, "direct", with_added_ttft(direct, direct) | {"added TTFT ms": None}, load, scale)]
     for loop in scale.loops:
         load = wait_until_quiet(scale.quiet)

@@ -86,4 +86,5 @@ def test_a_tiny_run_measures_every_goal_through_the_relay_beside_the_direct_base
     assert direct.figures["open CPU ms/req"] is None and "missed" not in direct.figures
     assert float(relayed.figures["open CPU ms/req"]) >= 0  # type: ignore[arg-type]
     assert float(relayed.figures["peak RSS MiB"]) > 10  # type: ignore[arg-type]
+    assert float(relayed.figures["sat µs/chunk"]) >= 0 and direct.figures["sat µs/chunk"] is None  # type: ignore[arg-type]
     assert relayed.figures["added TTFT ms"] is not None and isinstance(relayed.figures["missed"], str)
