@@ -10,7 +10,6 @@ a provider.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import ssl
 from collections import deque
@@ -28,6 +27,7 @@ from ..errors import UPSTREAM_TRUNCATED, RelayError, UpstreamUnavailable
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from .contract import UpstreamStream
 from .openai_errors import OPENAI_ERRORS, ErrorWording, upstream_error
+from .upstream import fast_json
 from .upstream.failures import lost_mid_stream, not_a_json_object
 from .upstream.headers import routing_headers
 from .upstream.sse_decoder import ServerSentEvent, SSEDecoder
@@ -237,7 +237,7 @@ class ChunkEvents:
 def chunk_document(data: str, wording: ErrorWording = OPENAI_ERRORS) -> Mapping[str, Any]:
     """One SSE event's chunk; an error frame raises the relay error it stands for."""
     try:
-        document = json.loads(data)
+        document = fast_json.loads(data)
     except ValueError:
         document = None
     if not isinstance(document, dict):
