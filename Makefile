@@ -95,9 +95,11 @@ fuzz: install webdeps azurite
 	RELAY_FUZZ_PROFILE=long $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
 	$(PY) -m devtools.fuzz_api
 
-## make bench: throughput and latency figures, printed as a table
+## make bench: throughput and latency figures, printed as tables; the goals table first (bench/goals.py).
+## Scale it with RELAY_BENCH_STREAMS, _CHUNKS, _OPENS, _BURST, _PATHS, _LOOPS (make bench BENCH=goals runs only it)
+BENCH ?=
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .venv-* .pytest_cache .mypy_cache .ruff_cache .coverage web/node_modules devtools/azurite/node_modules test-artifacts

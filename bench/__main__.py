@@ -1,6 +1,8 @@
-"""``make bench``: run every benchmark and print one table.
+"""``make bench``: run every benchmark and print its tables.
 
-``python -m bench ttfb`` runs only the named benchmarks.
+The goals benchmark (issue 16's figures, :mod:`.goals`) comes first and gets
+a table of its own, one column per goal; the others share a ``name=value``
+table. ``python -m bench goals`` runs only the named benchmarks.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ from . import (
     azure_concurrency,
     bedrock_concurrency,
     bedrock_designs,
+    goals,
     resumable_cost,
     routing_simulation,
     telemetry_cost,
     ttfb,
     vertex_concurrency,
 )
-from .report import Row, render
+from .report import Row, render, render_columns
 
 BENCHMARKS: dict[str, Callable[[], list[Row]]] = {
+    "goals": goals.run,
     "ttfb": ttfb.run,
     "routing": routing_simulation.rows,
     "bedrock_concurrency": bedrock_concurrency.run,
@@ -41,7 +45,13 @@ def main(names: list[str]) -> None:
     for name in chosen:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows += BENCHMARKS[name]()
-    print(render(rows))
+    goal_rows = [row for row in rows if row.bench == goals.BENCH]
+    other_rows = [row for row in rows if row.bench != goals.BENCH]
+    if goal_rows:
+        print(goals.heading(goals.Scale.from_env()))
+        print(render_columns(goal_rows))
+    if other_rows:
+        print(render(other_rows))
 
 
 if __name__ == "__main__":

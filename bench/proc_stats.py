@@ -42,7 +42,11 @@ class ProcessWatch:
         self.peak_threads = max(self.peak_threads, status_field(self.pid, "Threads"))
 
     def cpu_used(self) -> float:
-        return round(cpu_seconds(self.pid) - self.cpu_at_start, 2)
+        return round(self.cpu_used_exact(), 2)
+
+    def cpu_used_exact(self) -> float:
+        """CPU seconds since :meth:`start`, unrounded, for dividing by a request or chunk count."""
+        return cpu_seconds(self.pid) - self.cpu_at_start
 
     def peak_rss_mib(self) -> float:
         """The process's high-water mark of resident memory (VmHWM)."""

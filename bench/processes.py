@@ -45,14 +45,21 @@ def server_process(module: str, args: list[str], env: Mapping[str, str] | None =
 
 
 @contextmanager
-def started_server(module: str, args: list[str], env: Mapping[str, str] | None = None) -> Iterator[Server]:
-    """Run ``python -m module --port N args`` and yield its URL and process id."""
+def started_server(
+    module: str, args: list[str], env: Mapping[str, str] | None = None, cpus: str | None = None
+) -> Iterator[Server]:
+    """Run ``python -m module --port N args`` and yield its URL and process id.
+
+    ``cpus`` (a taskset list such as ``"0"``) pins the process, and every thread it
+    starts, to those cores, so a benchmark's servers do not take turns on one core.
+    """
     port = free_port()
+    pinning = ["taskset", "-c", cpus] if cpus is not None else []
     environ = {**os.environ, **(env or {}), "PYTHONPATH": str(APP_ROOT)}
     # stderr goes to a file, not a pipe: an unread pipe would block a chatty server mid-benchmark.
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", module, "--port", str(port), *args],
+            [*pinning, sys.executable, "-m", module, "--port", str(port), *args],
             cwd=APP_ROOT,
             env=environ,
             stdout=subprocess.DEVNULL,
@@ -81,7 +88,7 @@ def relay_process(config: dict[str, Any], env: Mapping[str, str] | None = None, 
 
 @contextmanager
 def relay_server(
-    config: dict[str, Any], env: Mapping[str, str] | None = None, loop: str = LOOPS[0]
+    config: dict[str, Any], env: Mapping[str, str] | None = None, loop: str = LOOPS[0], cpus: str | None = None
 ) -> Iterator[Server]:
     """Like :func:`relay_process`, also giving the process id for resource figures.
 
@@ -89,5 +96,5 @@ def relay_server(
     The default ``loop`` is production's under the 3.11 and 3.12 workers.
     """
     values = {"RELAY_CONFIG": json.dumps({"auth": BENCH_AUTH, **config}), **(env or {})}
-    with started_server("bench.loop_host", ["--loop", loop], values) as server:
+    with started_server("bench.loop_host", ["--loop", loop], values, cpus) as server:
         yield server

@@ -26,3 +26,21 @@ def render(rows: list[Row]) -> str:
         figures = "  ".join(f"{name}={value}" for name, value in row.figures.items())
         lines.append(f"{row.bench:<{bench_width}}  {row.loop:<{loop_width}}  {row.case:<{case_width}}  {figures}")
     return "\n".join(lines)
+
+
+def render_columns(rows: list[Row]) -> str:
+    """A fixed-width table with one column per figure name (in first-seen order); ``-`` where a row has none."""
+    names: list[str] = []
+    for row in rows:
+        names += [name for name in row.figures if name not in names]
+    header = ["case", "loop", *names]
+    cells = [[row.case, row.loop, *(_cell(row.figures.get(name)) for name in names)] for row in rows]
+    widths = [max(len(column), *(len(line[index]) for line in cells)) for index, column in enumerate(header)]
+    lines = ["  ".join(text.ljust(width) for text, width in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * width for width in widths))
+    lines += ["  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)) for line in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)

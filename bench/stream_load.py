@@ -95,6 +95,21 @@ class StreamRecord:
     failed: bool = False
     gaps: list[float] = field(default_factory=list)
     last_content_at: float | None = None
+    sent_at: float | None = None
+    first_content_at: float | None = None
+    ended_at: float | None = None
+
+    def first_content_seconds(self) -> float | None:
+        """From writing the request to the first read that carried content: the client's time to first token."""
+        if self.sent_at is None or self.first_content_at is None:
+            return None
+        return self.first_content_at - self.sent_at
+
+    def stream_seconds(self) -> float | None:
+        """From writing the request to the read that ended the stream."""
+        if self.sent_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.sent_at
 
 
 class StreamProtocol(asyncio.Protocol):
@@ -111,6 +126,7 @@ class StreamProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        self._record.sent_at = time.perf_counter()
         transport.write(self._target.request)
 
     def data_received(self, data: bytes) -> None:
@@ -123,6 +139,8 @@ class StreamProtocol(asyncio.Protocol):
         self._tail = window[-self._overlap :]
         found = window.count(self._target.content_marker)
         if found:
+            if record.first_content_at is None:
+                record.first_content_at = now
             if record.last_content_at is not None:
                 record.gaps.append(now - record.last_content_at)
             record.gaps += [0.0] * (found - 1)
@@ -138,6 +156,8 @@ class StreamProtocol(asyncio.Protocol):
         self._close()
 
     def _close(self) -> None:
+        if self._record.ended_at is None:
+            self._record.ended_at = time.perf_counter()
         if self._transport is not None:
             self._transport.close()
         if not self._finished.done():
@@ -167,6 +187,14 @@ class LoadResult:
     def _ok(self, record: StreamRecord) -> bool:
         return bool(record.status_ok and record.done and not record.failed and record.chunks == self.expected_chunks)
 
+    def first_content_ms_p50(self) -> float:
+        """Median time to first token over the streams that delivered content, in milliseconds."""
+        return _median_ms([record.first_content_seconds() for record in self.records])
+
+    def stream_seconds_p50(self) -> float:
+        """Median time from request to end over the streams that ended well, in seconds."""
+        return round(_median_ms([record.stream_seconds() for record in self.records if self._ok(record)]) / 1000, 3)
+
     def gap_ms(self) -> dict[str, float]:
         """Inter-chunk gaps over every stream: p50, p99 and max, in milliseconds."""
         gaps = sorted(gap for record in self.records for gap in record.gaps)
@@ -177,6 +205,11 @@ class LoadResult:
             "p99": round(gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))] * 1000, 1),
             "max": round(gaps[-1] * 1000, 1),
         }
+
+
+def _median_ms(samples: list[float | None]) -> float:
+    present = [sample for sample in samples if sample is not None]
+    return round(statistics.median(present) * 1000, 2) if present else float("nan")
 
 
 async def run_load(target: Target, concurrency: int, expected_chunks: int, timeout: float = 300) -> LoadResult:

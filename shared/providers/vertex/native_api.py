@@ -19,6 +19,7 @@ import httpx2
 from ...chat_request import ChatRequest
 from ...events import StreamEvent
 from ..contract import UpstreamStream
+from ..upstream import fast_json
 from ..upstream.aiohttp_transport import AiohttpTransport
 from ..upstream.failures import failed, lost_mid_stream, not_a_json_object, timed_out, unreachable
 from ..upstream.headers import routing_headers
@@ -115,6 +116,6 @@ def chunk_document(data: str) -> dict[str, Any]:
 
 def _json_or_none(raw: bytes | str) -> Any:
     try:
-        return json.loads(raw) if raw else None
+        return fast_json.loads(raw) if raw else None
     except ValueError:
         return None

@@ -22,7 +22,7 @@ from ...errors import RelayError, UpstreamRateLimited
 from ...reasoning_replay import google_signature
 from ..contract import UpstreamStream
 from ..openai_client import openai_client
-from ..openai_compatible import chat_params, opened_stream
+from ..openai_compatible import chat_params, opened_stream, post_chat
 from ..openai_errors import upstream_error
 from ..unsupported import refuse_logit_bias
 from .finish_reasons import openai_compatible_finish
@@ -70,9 +70,7 @@ class OpenAICompatibleApi:
         """Open the stream with ``token``; a 401 raises ``TokenRejected``."""
         name = self._settings.name
         try:
-            raw = await self._client.chat.completions.with_raw_response.create(
-                **params, extra_headers={"Authorization": f"Bearer {token}"}
-            )
+            raw = await post_chat(self._client, params, {"Authorization": f"Bearer {token}"})
         except openai.AuthenticationError as exc:
             raise TokenRejected(name) from exc
         except openai.APIError as exc:

@@ -59,9 +59,22 @@ def backend(emulator: AzureOpenAIEmulator, api_version: str | None, **overrides:
     return entry if api_version is None else {**entry, "api_version": api_version}
 
 
+# Clients sdk_for made, closed after each test: left to the garbage collector, their sockets
+# would be reported as leaks inside whichever later test the collector happens to run in.
+_CLIENTS: list[openai.OpenAI] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
 def sdk_for(start_relay: StartRelay, entry: dict[str, Any], environ: dict[str, str] | None = None) -> openai.OpenAI:
     server = start_relay({"backends": [entry], "models": {"azure": [entry["name"]]}}, environ)
-    return openai.OpenAI(base_url=f"{server.url}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0)
+    _CLIENTS.append(openai.OpenAI(base_url=f"{server.url}/api/v1", api_key=RELAY_TEST_KEY, max_retries=0))
+    return _CLIENTS[-1]
 
 
 def user(content: str) -> list[dict[str, str]]:
