@@ -101,7 +101,8 @@ async def chat_events(app: Application, request: Request) -> Response:
     if isinstance(opened, Response):
         return opened
     _, stream, events = opened
-    return await sse_response(app, request, framing.TYPED, typed_events.encode_stream(events), relay_headers(stream))
+    chunks = typed_events.encode_stream(events, stream.backlog)
+    return await sse_response(app, request, framing.TYPED, chunks, relay_headers(stream))
 
 
 @answered
@@ -118,7 +119,7 @@ async def responses(app: Application, request: Request) -> Response:
     chat, stream, events = opened
     builder = responses_dialect.ResponseBuilder(model=chat.model, echo=body.echo())
     if chat.stream:
-        chunks = responses_dialect.encode_stream(events, builder)
+        chunks = responses_dialect.encode_stream(events, builder, stream.backlog)
         return await sse_response(app, request, framing.RESPONSES, chunks, relay_headers(stream))
     try:
         document = await responses_dialect.collect_response(events, builder)
@@ -174,7 +175,8 @@ async def _stream_response(
 ) -> Response:
     legacy = chat.uses_legacy_functions
     encoder = ChunkEncoder(model=chat.model, include_usage=chat.include_usage, legacy_functions=legacy)
-    return await sse_response(app, request, framing.CHAT, encode_stream(events, encoder), relay_headers(opened))
+    chunks = encode_stream(events, encoder, opened.backlog)
+    return await sse_response(app, request, framing.CHAT, chunks, relay_headers(opened))
 
 
 async def sse_response(

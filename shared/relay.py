@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 
 from .chat_request import ChatRequest
@@ -38,7 +38,7 @@ from .routing import Router, outcome_of_end, outcome_of_error
 from .routing.dispatch import Dispatch
 from .server_timing import OpenTiming
 from .streaming.cancellation import close_shielded
-from .streaming.keepalive import paced_events
+from .streaming.keepalive import Backlog, never, paced_events
 from .streaming.open_throttle import OpenThrottle
 from .streaming.outcome_report import reported_events
 from .streaming.request_record import RequestTrace
@@ -62,12 +62,15 @@ class OpenedStream:
 
     ``events`` is guarded and kept alive: exactly one terminal event,
     heartbeats while the upstream is quiet, upstream closed on every path.
+    ``backlog`` counts the events read but not yet passed on, so a writer can
+    put the events of one upstream read into one write.
     """
 
     backend: str
     attempts: int
     events: RelayStream
     timing: OpenTiming = field(default_factory=OpenTiming)
+    backlog: Backlog = field(default_factory=Backlog)
 
 
 class Relay:
@@ -114,9 +117,10 @@ class Relay:
                 break
             tried.append(dispatch.name)
             trace.attempts, trace.backend = len(tried), dispatch.name
+            backlog = Backlog()
             with trace.attempt(dispatch.backend) as attempt:
                 try:
-                    events = await self._attempt(dispatch, request, deadline, timing)
+                    events = await self._attempt(dispatch, request, deadline, timing, backlog)
                 except UpstreamError as exc:
                     logger.warning(
                         "backend %s failed to open (%s, retryable=%s)", dispatch.name, exc.code, exc.retryable
@@ -132,12 +136,12 @@ class Relay:
                     failures.append(Failure.of_early_end(dispatch.name, events))
                     continue
                 attempt.commit()
-            return OpenedStream(backend=dispatch.name, attempts=len(tried), events=events, timing=timing)
+            return OpenedStream(dispatch.name, len(tried), events, timing, backlog)
         trace.backend = None
         raise self._pool_exhausted(request.model, failures)
 
     async def _attempt(
-        self, dispatch: Dispatch, request: ChatRequest, deadline: float, timing: OpenTiming
+        self, dispatch: Dispatch, request: ChatRequest, deadline: float, timing: OpenTiming, backlog: Backlog
     ) -> RelayStream | StreamError:
         """Open one backend and read until its first event; a retryable early end is returned, to fail over.
 
@@ -148,7 +152,8 @@ class Relay:
             timing.calling()
             stream = await self._open_upstream(dispatch, request, deadline)
             timing.answered()
-            events = paced_events(guarded_events(stream, dispatch.name), self.config.stream)
+            backlog.upstream_ready = upstream_ready(stream)
+            events = paced_events(guarded_events(stream, dispatch.name), self.config.stream, backlog)
             try:
                 first = await anext(events)
             except BaseException:
@@ -234,6 +239,12 @@ class Failure:
     def of_early_end(cls, backend: str, event: StreamError) -> Failure:
         message = f"backend {backend} failed before its first event: {event.message}"
         return cls(event.code, message, rate_limited=event.code == RATE_LIMIT_EXCEEDED)
+
+
+def upstream_ready(stream: UpstreamStream) -> Callable[[], bool]:
+    """The adapter's "next event already decoded" test, when its event reader has one; else never."""
+    ready = getattr(stream.events, "ready", None)
+    return ready if callable(ready) else never
 
 
 def scrub_message(error: UpstreamError) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,9 +186,14 @@ def usage_body(usage: Usage) -> dict[str, Any]:
     }
 
 
-def encode_stream(events: AsyncIterator[StreamEvent], encoder: ChunkEncoder) -> AsyncIterator[bytes]:
-    """SSE bytes for a guarded event stream (heartbeats as comments); one terminal frame always."""
-    return terminated(events, encoder.encode, lambda error: data_frame(error_body(error)))
+def encode_stream(
+    events: AsyncIterator[StreamEvent], encoder: ChunkEncoder, backlog: Sized = ()
+) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream (heartbeats as comments); one terminal frame always.
+
+    ``backlog`` counts the events already read behind the current one (see :func:`.terminal.terminated`).
+    """
+    return terminated(events, encoder.encode, lambda error: data_frame(error_body(error)), backlog)
 
 
 async def collect_completion(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sized
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,10 +263,15 @@ class EventEncoder:
         return frames
 
 
-def encode_stream(events: AsyncIterator[StreamEvent], builder: ResponseBuilder) -> AsyncIterator[bytes]:
-    """SSE bytes for a guarded event stream (heartbeats as comments); one terminal event always."""
+def encode_stream(
+    events: AsyncIterator[StreamEvent], builder: ResponseBuilder, backlog: Sized = ()
+) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream (heartbeats as comments); one terminal event always.
+
+    ``backlog`` counts the events already read behind the current one (see :func:`.terminal.terminated`).
+    """
     encoder = EventEncoder(builder)
-    return terminated(events, encoder.encode, encoder.error_frame)
+    return terminated(events, encoder.encode, encoder.error_frame, backlog)
 
 
 async def collect_response(events: AsyncIterator[StreamEvent], builder: ResponseBuilder) -> dict[str, Any]:

@@ -22,7 +22,7 @@ needed back (in the chat dialect's shape) to continue a tool-use conversation.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sized
 from typing import Any
 
 from ..events import (
@@ -83,10 +83,13 @@ def _thinking(event: ReasoningDelta) -> dict[str, Any]:
     return data
 
 
-def encode_stream(events: AsyncIterator[StreamEvent]) -> AsyncIterator[bytes]:
-    """SSE bytes for a guarded event stream (heartbeats as comments); one terminal event always."""
+def encode_stream(events: AsyncIterator[StreamEvent], backlog: Sized = ()) -> AsyncIterator[bytes]:
+    """SSE bytes for a guarded event stream (heartbeats as comments); one terminal event always.
+
+    ``backlog`` counts the events already read behind the current one (see :func:`.terminal.terminated`).
+    """
     held = _HeldUsage()
-    return terminated(events, held.encode, held.error)
+    return terminated(events, held.encode, held.error, backlog)
 
 
 def error_event(error: StreamError) -> bytes:

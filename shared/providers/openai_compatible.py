@@ -148,6 +148,10 @@ class ChunkEvents:
     def __aiter__(self) -> ChunkEvents:
         return self
 
+    def ready(self) -> bool:
+        """Whether the next event is decoded already, so reading it will not wait for the network."""
+        return bool(self._pending)
+
     async def __anext__(self) -> StreamEvent:
         while not self._pending:
             if self._ended:

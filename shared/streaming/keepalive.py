@@ -11,12 +11,20 @@ readers ignore. If the first event takes longer than
 
 The upstream is read by a helper task that survives each heartbeat, because
 cancelling a read to send a heartbeat would cancel the upstream itself.
+
+One network read often completes several events (a busy upstream, or a
+usage chunk right behind the last delta). The reader takes all of those in
+one wake-up, not one per event, and a :class:`Backlog` tells the writer
+they are there, so it can put them into one socket write (see
+:mod:`shared.dialects.terminal`). Nothing waits for more: an event that is
+alone goes out at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 
 from ..config import StreamSettings
@@ -24,6 +32,32 @@ from ..events import Finish, Heartbeat, StreamError, StreamEvent
 from .cancellation import close_shielded
 
 HEARTBEAT = Heartbeat()
+TERMINAL = (Finish, StreamError)
+
+
+def never() -> bool:
+    """The readiness test of a source that cannot tell: read only as asked."""
+    return False
+
+
+class Backlog:
+    """The events of one stream that are already here but not yet passed on.
+
+    ``upstream_ready`` is the source's own test for "my next event is decoded
+    already, reading it will not wait" (:meth:`ChunkEvents.ready
+    <shared.providers.openai_compatible.ChunkEvents.ready>`); the reader
+    reads on while it holds. ``len()`` is what the reader holds, which the
+    writer reads to decide whether to write now or with the next frame.
+    """
+
+    __slots__ = ("held", "upstream_ready")
+
+    def __init__(self, upstream_ready: Callable[[], bool] = never) -> None:
+        self.upstream_ready = upstream_ready
+        self.held: deque[StreamEvent] = deque()
+
+    def __len__(self) -> int:
+        return len(self.held)
 
 
 @dataclass
@@ -57,17 +91,18 @@ class _Clock:
 
 
 async def paced_events(
-    events: AsyncIterator[StreamEvent], settings: StreamSettings
+    events: AsyncIterator[StreamEvent], settings: StreamSettings, backlog: Backlog | None = None
 ) -> AsyncGenerator[StreamEvent, None]:
     """``events`` with heartbeats interleaved and both timeouts enforced.
 
     Ends after the first terminal event it passes on or produces, and always
     closes ``events``, also when the consumer stops early or is cancelled.
+    ``backlog`` shows what has been read but not yet passed on.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
     clock = _Clock(settings, last_event=started, next_heartbeat=started + settings.heartbeat_seconds)
-    reader = _Reader(events, loop)
+    reader = _Reader(events, loop, Backlog() if backlog is None else backlog)
     try:
         while True:
             await reader.wait(until=min(clock.next_heartbeat, clock.deadline()))
@@ -76,7 +111,7 @@ async def paced_events(
                 event = reader.take()
                 clock.event_at(now)
                 yield event
-                if isinstance(event, Finish | StreamError):
+                if isinstance(event, TERMINAL):
                     return
             elif reader.ended:
                 try:
@@ -94,22 +129,24 @@ async def paced_events(
 
 
 class _Reader:
-    """Reads ``events`` in a task of its own, one event each time the consumer asks.
+    """Reads ``events`` in a task of its own, one event (and what is ready behind it) each time the consumer asks.
 
     The task lives as long as the stream rather than one per event: at tens of
     thousands of events a second, creating a task and a timer for every read
-    cost more than the rest of the pacing. It reads only when asked, so
-    backpressure stays the consumer's, and the consumer's wake-up timer is
+    cost more than the rest of the pacing. It reads only when asked, and then
+    on only while the source says its next event is already decoded, so
+    backpressure stays the consumer's; the consumer's wake-up timer is
     armed lazily: it fires at most once per heartbeat interval and is moved
     only when it would fire too late.
     """
 
-    def __init__(self, events: AsyncIterator[StreamEvent], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, events: AsyncIterator[StreamEvent], loop: asyncio.AbstractEventLoop, backlog: Backlog) -> None:
         self._events = events
         self._loop = loop
         self._asked: asyncio.Future[None] = loop.create_future()
         self._requested = False
-        self._event: StreamEvent | None = None
+        self._backlog = backlog
+        self._held = backlog.held
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
@@ -118,7 +155,7 @@ class _Reader:
 
     @property
     def has_event(self) -> bool:
-        return self._event is not None
+        return bool(self._held)
 
     @property
     def ended(self) -> bool:
@@ -126,9 +163,10 @@ class _Reader:
         return self._task.done()
 
     def take(self) -> StreamEvent:
-        event, self._event = self._event, None
-        assert event is not None
-        self._requested = False
+        held = self._held
+        event = held.popleft()
+        if not held:
+            self._requested = False
         return event
 
     def raise_end(self) -> None:
@@ -137,11 +175,12 @@ class _Reader:
 
     async def wait(self, until: float) -> None:
         """Ask for the next event, then wait until it is here, the source ends, or ``until`` (loop time)."""
-        if self._event is not None or self._task.done():
+        if self._held or self._task.done():
             return
         if not self._requested:
             self._requested = True
-            self._asked.set_result(None)
+            if not self._asked.done():
+                self._asked.set_result(None)
         if self._timer is None or self._timer_at > until:
             if self._timer is not None:
                 self._timer.cancel()
@@ -153,10 +192,15 @@ class _Reader:
             self._waiter = None
 
     async def _read_when_asked(self) -> None:
+        events, held, ready = self._events, self._held, self._backlog.upstream_ready
         while True:
             await self._asked
             self._asked = self._loop.create_future()
-            self._event = await anext(self._events)
+            event = await anext(events)
+            held.append(event)
+            while ready() and not isinstance(event, TERMINAL):
+                event = await anext(events)
+                held.append(event)
             self._wake()
 
     def _timer_fired(self) -> None:

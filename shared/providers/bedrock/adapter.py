@@ -64,6 +64,14 @@ class CanonicalEvents:
     def __aiter__(self) -> CanonicalEvents:
         return self
 
+    def ready(self) -> bool:
+        """Whether the next event is translated already, so reading it will not wait for the network.
+
+        The relay's pacing reader reads on while this holds, so every event of
+        one received segment goes to the client in one write.
+        """
+        return bool(self._pending)
+
     async def __anext__(self) -> StreamEvent:
         while not self._pending:
             if self._failure is not None:

@@ -11,19 +11,20 @@ stream is complete when the server ends the body after a chunk that carried
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections import deque
 from typing import Any
 
 import httpx2
 
 from ...chat_request import ChatRequest
+from ...errors import RelayError
 from ...events import StreamEvent
 from ..contract import UpstreamStream
 from ..upstream import fast_json
 from ..upstream.aiohttp_transport import AiohttpTransport
 from ..upstream.failures import failed, lost_mid_stream, not_a_json_object, timed_out, unreachable
 from ..upstream.headers import routing_headers
-from ..upstream.sse_decoder import SSEDecoder
+from ..upstream.sse_decoder import ServerSentEvent, SSEDecoder
 from .google_errors import error_fields, status_error, stream_error
 from .native_request import gemini_request
 from .native_response import ResponseTranslator
@@ -84,24 +85,94 @@ class NativeApi:
         await self._client.aclose()
 
 
-async def native_events(response: httpx2.Response, backend: str) -> AsyncIterator[StreamEvent]:
+def native_events(response: httpx2.Response, backend: str) -> NativeEvents:
     """Canonical events from the SSE body; the connection is released on every path."""
-    decoder = SSEDecoder()
-    translator = ResponseTranslator()
-    try:
-        async for chunk in response.aiter_bytes():
-            for sse in decoder.feed(chunk):
-                for event in translator.events(chunk_document(sse.data)):
-                    yield event
-        for sse in decoder.close():
-            for event in translator.events(chunk_document(sse.data)):
-                yield event
-    except httpx2.TransportError as exc:
-        raise lost_mid_stream(backend) from exc
-    finally:
-        await response.aclose()
-    for event in translator.end():
-        yield event
+    return NativeEvents(response, backend)
+
+
+class NativeEvents:
+    """The canonical events of one native stream, decoded and translated as bytes arrive.
+
+    An iterator class rather than a generator, so it can say (:meth:`ready`)
+    when its next event is already translated: the relay's pacing reader then
+    takes every event of one read in the same wake-up, and the client gets them
+    in one write. A failure is raised after the events that came before it;
+    :meth:`aclose` releases the connection even if iteration never started.
+    """
+
+    def __init__(self, response: httpx2.Response, backend: str) -> None:
+        self._response = response
+        self._backend = backend
+        self._bytes = response.aiter_bytes()
+        self._decoder = SSEDecoder()
+        self._translator = ResponseTranslator()
+        self._pending: deque[StreamEvent] = deque()
+        self._failure: RelayError | None = None
+        self._ended = False
+
+    def __aiter__(self) -> NativeEvents:
+        return self
+
+    def ready(self) -> bool:
+        """Whether the next event is translated already, so reading it will not wait for the network."""
+        return bool(self._pending)
+
+    async def __anext__(self) -> StreamEvent:
+        while not self._pending:
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                raise failure
+            if self._ended:
+                raise StopAsyncIteration
+            await self._read()
+        return self._pending.popleft()
+
+    async def _read(self) -> None:
+        """Wait for the next bytes and queue every event they complete, in order."""
+        try:
+            chunk = await anext(self._bytes)
+        except StopAsyncIteration:
+            self._translate(self._decoder.close())
+            self._end()
+            await self.aclose()
+            return
+        except httpx2.TransportError as exc:
+            failure = lost_mid_stream(self._backend)
+            failure.__cause__ = exc
+            self._failure = failure
+            await self.aclose()
+            return
+        except BaseException:  # cancelled: the client went away
+            await self.aclose()
+            raise
+        self._translate(self._decoder.feed(chunk))
+        if self._failure is not None:
+            await self.aclose()
+
+    def _translate(self, events: list[ServerSentEvent]) -> None:
+        translate, pending = self._translator.events, self._pending
+        for sse in events:
+            try:
+                pending.extend(translate(chunk_document(sse.data)))
+            except RelayError as exc:
+                self._failure = exc
+                return
+
+    def _end(self) -> None:
+        """The body ended: usage and the finish, or the failure the translator raises after the usage."""
+        if self._failure is not None:
+            return
+        try:
+            for event in self._translator.end():
+                self._pending.append(event)
+        except RelayError as exc:
+            self._failure = exc
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection; safe to call more than once."""
+        self._ended = True
+        await self._bytes.aclose()
+        await self._response.aclose()
 
 
 def chunk_document(data: str) -> dict[str, Any]:
