@@ -134,10 +134,13 @@ class StreamProtocol(asyncio.Protocol):
         record = self._record
         if record.status_ok is None:
             record.status_ok = data.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200"))
-        # Markers may straddle two reads: scan the end of the previous read too.
-        window = self._tail + data
+        # Markers may straddle two reads: scan the end of the previous read too,
+        # but count only markers that end in this read; one wholly inside the
+        # tail was counted last time.
+        tail = self._tail
+        window = tail + data
         self._tail = window[-self._overlap :]
-        found = window.count(self._target.content_marker)
+        found = window.count(self._target.content_marker) - tail.count(self._target.content_marker)
         if found:
             if record.first_content_at is None:
                 record.first_content_at = now
