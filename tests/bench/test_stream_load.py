@@ -1,4 +1,4 @@
-"""The load client's marker counting across reads (bench/stream_load.py)."""
+"""The load client's marker counting across reads (bench/stream_load.py), with the relay target's markers."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _target() -> Target:
         request=b"GET / HTTP/1.1\r\n\r\n",
         content_marker=b'"content":"',
         done_marker=b"data: [DONE]",
-        error_marker=b'"error":',
+        error_marker=b'data: {"error"',
     )
 
 
@@ -33,9 +33,10 @@ def _feed(reads: list[bytes]) -> StreamRecord:
 
 
 def test_a_marker_near_the_end_of_a_read_is_counted_once() -> None:
-    # The first read ends two bytes after a marker, inside the scanned tail of the next read.
-    first = b"HTTP/1.1 200 OK\r\n\r\n" + b'data: {"content":"x'
-    second = b'"}\n\n' + CHUNK
+    # The first read ends two bytes after a marker, so the marker lies wholly in the
+    # 13-byte tail scanned again with the next read.
+    first = b"HTTP/1.1 200 OK\r\n\r\n" + b'data: {"content":"x"'
+    second = b'}\n\n' + CHUNK
     record = _feed([first, second])
     assert record.chunks == 2
 
