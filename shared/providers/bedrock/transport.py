@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from botocore.config import Config
@@ -41,6 +39,7 @@ from yarl import URL
 
 from ...errors import UPSTREAM_AUTH_FAILED, Untranslatable, UpstreamError, UpstreamUnavailable
 from ...telemetry.propagation import upstream_trace_headers
+from ..upstream.aiohttp_transport import environment_proxy
 from .failures import open_failure, transport_failure
 from .settings import BedrockSettings, explicit_credentials
 from .web_identity import session_for
@@ -181,14 +180,6 @@ def signing_may_block(settings: BedrockSettings, environ: Mapping[str, str]) -> 
     if settings.access_key_id_setting or environ.get("AWS_BEARER_TOKEN_BEDROCK"):
         return False
     return not (environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))
-
-
-def environment_proxy(url: str) -> str | None:
-    """The proxy ``HTTPS_PROXY``/``HTTP_PROXY`` name for ``url``, unless ``NO_PROXY`` exempts it."""
-    parts = urlsplit(url)
-    if urllib.request.proxy_bypass(parts.hostname or ""):
-        return None
-    return urllib.request.getproxies_environment().get(parts.scheme)
 
 
 def _text(value: str | bytes) -> str:
