@@ -23,6 +23,7 @@ import httpx2
 import openai
 import orjson
 from openai._models import FinalRequestOptions
+from yarl import URL
 
 from ..telemetry.propagation import upstream_trace_headers
 from .upstream.aiohttp_transport import AiohttpTransport, environment_proxy
@@ -39,7 +40,7 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 class Template:
     """What every chat request of one backend shares: where it goes and its headers."""
 
-    url: str
+    url: URL
     headers: dict[str, str]
 
 
@@ -76,8 +77,9 @@ class ChatPoster:
             request = self.client._build_request(options)
             await self.client._prepare_request(request)
             headers = {name: value for name, value in request.headers.items() if name not in PER_REQUEST_HEADERS}
-            self._template = Template(str(request.url), {**headers, **JSON_HEADERS})
-            self._proxy = environment_proxy(self._template.url)
+            url = str(request.url)  # already percent-encoded by httpx2: parsed once, sent as is
+            self._template = Template(URL(url, encoded=True), {**headers, **JSON_HEADERS})
+            self._proxy = environment_proxy(url)
         return self._template
 
     async def post(self, params: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> aiohttp.ClientResponse:
@@ -123,7 +125,7 @@ class ChatPoster:
     @staticmethod
     def _request(template: Template) -> httpx2.Request:
         """An httpx2 request standing for the one sent, for the SDK's exceptions; failures only."""
-        return httpx2.Request("POST", template.url)
+        return httpx2.Request("POST", str(template.url))
 
 
 async def body_of(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:

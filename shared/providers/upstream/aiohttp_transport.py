@@ -39,6 +39,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
                 auto_decompress=False,  # httpx2 decodes Content-Encoding, as with its own transport
                 skip_auto_headers=("Accept-Encoding",),
+                cookie_jar=aiohttp.DummyCookieJar(),  # stateless APIs; a jar is filtered and updated per request
             )
         return self._session
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from ...chat_request import ChatRequest
 from ...events import StreamEvent
@@ -42,10 +43,10 @@ class NativeApi:
 
     def __init__(self, settings: VertexSettings) -> None:
         self._settings = settings
-        self._url = settings.stream_url
+        self._url = URL(settings.stream_url)  # parsed once
         self._transport = AiohttpTransport(max_connections=MAX_CONNECTIONS)
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout_seconds)
-        self._proxy = environment_proxy(self._url)
+        self._proxy = environment_proxy(settings.stream_url)
 
     def prepare(self, request: ChatRequest) -> bytes:
         """The request body, translated once and reused by a retry."""
