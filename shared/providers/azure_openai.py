@@ -24,8 +24,9 @@ from pydantic import Field
 
 from ..chat_request import ChatRequest
 from .contract import BackendSettings, ProviderSpec, UpstreamStream
-from .openai_client import openai_client
+from .openai_client import chat_poster
 from .openai_compatible import chat_params, open_chat_stream
+from .openai_direct import ChatPoster
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 V1 = "v1"
@@ -59,24 +60,30 @@ class AzureOpenAIAdapter:
     def __init__(self, settings: AzureOpenAISettings, environ: Mapping[str, str]) -> None:
         self.settings = settings
         self._credential: Any = None
-        self._client = self._v1_client(environ) if settings.uses_v1 else self._dated_client(environ)
+        self._poster = self._v1_client(environ) if settings.uses_v1 else self._dated_client(environ)
 
-    def _v1_client(self, environ: Mapping[str, str]) -> openai.AsyncOpenAI:
+    def _v1_client(self, environ: Mapping[str, str]) -> ChatPoster:
         """The plain OpenAI client on ``/openai/v1``; a key or an Entra token both travel as a bearer token."""
         key = self._key(environ)
-        return openai_client(
+        token = None if key is not None else self._token_provider()
+        return chat_poster(
             self.settings,
+            self.settings.deployment,
             base_url=f"{self.settings.endpoint.rstrip('/')}/openai/v1",
-            api_key=key if key is not None else self._token_provider(),
+            api_key=key if token is None else token,
+            token=token,
         )
 
-    def _dated_client(self, environ: Mapping[str, str]) -> openai.AsyncOpenAI:
+    def _dated_client(self, environ: Mapping[str, str]) -> ChatPoster:
         """The Azure client on ``/openai/deployments/...``, which the pinned ``api-version`` needs."""
         key = self._key(environ)
-        auth = {"api_key": key} if key is not None else {"azure_ad_token_provider": self._token_provider()}
-        return openai_client(
+        token = None if key is not None else self._token_provider()
+        auth = {"api_key": key} if token is None else {"azure_ad_token_provider": token}
+        return chat_poster(
             self.settings,
+            self.settings.deployment,
             openai.AsyncAzureOpenAI,
+            token=token,
             azure_endpoint=self.settings.endpoint,
             api_version=self.settings.api_version,
             **auth,
@@ -96,11 +103,11 @@ class AzureOpenAIAdapter:
     async def open(self, request: ChatRequest) -> UpstreamStream:
         """Open a streaming chat completion on this deployment."""
         params = chat_params(request, self.settings.deployment)
-        return await open_chat_stream(self._client, params, self.settings.name)
+        return await open_chat_stream(self._poster, params, self.settings.name)
 
     async def aclose(self) -> None:
         """Close the HTTP pool and the credential."""
-        await self._client.close()
+        await self._poster.aclose()
         if self._credential is not None:
             await self._credential.close()
 

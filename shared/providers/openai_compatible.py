@@ -1,8 +1,9 @@
 """OpenAI's Chat Completions protocol: a request out, a chunk stream in.
 
 Every upstream that speaks it (Azure OpenAI, Vertex AI's OpenAI-compatible
-endpoint) is driven with the ``openai`` SDK (:mod:`.openai_client`); this
-module sends the request and turns the chunks into canonical events, and
+endpoint) has an ``openai`` SDK client (:mod:`.openai_client`) that builds its
+request once (:mod:`.openai_direct`); this module sends the request and turns
+the chunks into canonical events, and
 :mod:`.openai_errors` turns failures into relay errors. Nothing here knows
 a provider.
 """
@@ -13,19 +14,19 @@ import asyncio
 import logging
 import ssl
 from collections import deque
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, cast
 
+import aiohttp
 import anyio
 import httpx2
 import openai
-from openai import AsyncOpenAI, AsyncStream
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from ..chat_request import SAMPLING_PARAMETERS, ChatRequest
 from ..errors import UPSTREAM_TRUNCATED, RelayError, UpstreamUnavailable
 from ..events import Finish, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from .contract import UpstreamStream
+from .openai_direct import ChatPoster, body_of
 from .openai_errors import OPENAI_ERRORS, ErrorWording, upstream_error
 from .upstream import fast_json
 from .upstream.failures import lost_mid_stream, not_a_json_object
@@ -40,10 +41,6 @@ TRANSPORT_FAILURES = (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream)
 # How long to read on after [DONE] for the body's end, as the SDK does, so the connection is reused.
 DRAIN_SECONDS = 0.1
 
-# What ``with_raw_response`` adds to a request: the SDK then hands back the raw response, unread.
-RAW_RESPONSE_HEADERS = {"X-Stainless-Raw-Response": "true"}
-# Subscripted once: a generic alias built per request costs typing's hashing on every open.
-CHUNK_STREAM = AsyncStream[ChatCompletionChunk]
 
 # An upstream's finish reason and whether the stream carried tool calls -> the reason to report.
 # It raises a RelayError when the reason means the answer failed.
@@ -74,46 +71,42 @@ def chat_params(request: ChatRequest, model: str, names: tuple[str, ...] = SAMPL
     }
 
 
-async def open_chat_stream(client: AsyncOpenAI, params: dict[str, Any], backend: str) -> UpstreamStream:
+async def open_chat_stream(poster: ChatPoster, params: dict[str, Any], backend: str) -> UpstreamStream:
     """Send the request and wait for the response headers; errors are typed."""
     try:
-        raw = await post_chat(client, params)
+        return await send_chat(poster, params, backend)
     except openai.APIError as exc:
         raise upstream_error(exc, backend) from exc
-    return opened_stream(raw, backend)
 
 
-async def post_chat(client: AsyncOpenAI, params: dict[str, Any], headers: Mapping[str, str] | None = None) -> Any:
-    """``chat.completions.with_raw_response.create(**params)`` without the SDK's per-request parameter transform.
-
-    ``create`` walks the body against its TypedDict annotations to rename
-    aliased keys and format dates; a chat body has neither, and the walk cost
-    about a third of the CPU of opening a stream (typing's hashing of Literal
-    and Union aliases, per key). ``params`` is already the JSON body
-    (:func:`chat_params`), so it is posted as is; the client still does the
-    rest as ``create`` does: URL (Azure's deployments path included), auth
-    headers, timeouts and typed errors.
-    """
-    options: Any = {"headers": {**RAW_RESPONSE_HEADERS, **(headers or {})}, "security": {"bearer_auth": True}}
-    return await client.post(
-        "/chat/completions", body=params, options=options, cast_to=ChatCompletion, stream=True, stream_cls=CHUNK_STREAM
-    )
-
-
-def opened_stream(
-    raw: Any, backend: str, wording: ErrorWording = OPENAI_ERRORS, finish: FinishRule = finish_as_sent
+async def send_chat(
+    poster: ChatPoster,
+    params: dict[str, Any],
+    backend: str,
+    headers: Mapping[str, str] | None = None,
+    wording: ErrorWording = OPENAI_ERRORS,
+    finish: FinishRule = finish_as_sent,
 ) -> UpstreamStream:
-    """The upstream stream of a raw SDK response, keeping only the routing headers."""
-    response: httpx2.Response = raw.http_response
-    events = ChunkEvents(response, backend, wording, finish)
+    """The opened stream, posted straight on aiohttp (:mod:`.openai_direct`); failures raise the SDK's errors."""
+    response = await poster.post(params, headers)
+    events = ChunkEvents(body_of(response), released(response), backend, wording, finish)
     return UpstreamStream(events=events, headers=routing_headers(response.headers.items()))
+
+
+def released(response: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:
+    """Closing an aiohttp response: back to the pool if read to its end, else the connection is closed."""
+
+    async def release() -> None:
+        response.release()
+
+    return release
 
 
 class ChunkEvents:
     """Canonical events from a chat-completion SSE body, decoded as bytes arrive; ``Finish`` comes last.
 
-    The SDK makes the request (URL, auth, retries off, status errors as its
-    exceptions); the body is read here rather than through the SDK's stream,
+    The request goes out on aiohttp as the SDK builds it (:mod:`.openai_direct`);
+    the body is read here rather than through the SDK's stream,
     which builds a typed chunk object per delta and cost several times the
     rest of the relay's work on it. Chunks are read as JSON dicts, error
     frames raised as the SDK would raise them, and everything after
@@ -129,16 +122,17 @@ class ChunkEvents:
 
     def __init__(
         self,
-        response: httpx2.Response,
+        body: AsyncIterator[bytes],
+        close: Callable[[], Awaitable[None]],
         backend: str,
         wording: ErrorWording = OPENAI_ERRORS,
         finish: FinishRule = finish_as_sent,
     ) -> None:
-        self._response = response
+        self._close = close
         self._wording = wording
         self._finish = finish
         self._called_tools = False
-        self._bytes = response.aiter_bytes()
+        self._bytes = cast(AsyncGenerator[bytes, None], body)
         self._backend = backend
         self._decoder = SSEDecoder()
         self._pending: deque[StreamEvent | RelayError] = deque()
@@ -235,7 +229,7 @@ class ChunkEvents:
         """Stop reading and release the connection; safe to call more than once."""
         self._ended = True
         await self._bytes.aclose()
-        await self._response.aclose()
+        await self._close()
 
 
 def chunk_document(data: str, wording: ErrorWording = OPENAI_ERRORS) -> Mapping[str, Any]:

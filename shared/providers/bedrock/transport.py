@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from botocore.config import Config
@@ -41,8 +39,10 @@ from yarl import URL
 
 from ...errors import UPSTREAM_AUTH_FAILED, Untranslatable, UpstreamError, UpstreamUnavailable
 from ...telemetry.propagation import upstream_trace_headers
+from ..upstream.aiohttp_transport import environment_proxy
 from .failures import open_failure, transport_failure
 from .settings import BedrockSettings, explicit_credentials
+from .static_signing import StaticSigner
 from .web_identity import session_for
 
 OPERATION = "ConverseStream"
@@ -92,6 +92,8 @@ class ConverseClient:
         self._settings = settings
         self._ca_bundle = environ.get("AWS_CA_BUNDLE")
         self._signing_may_block = signing_may_block(settings, environ)
+        self._static: StaticSigner | None = None
+        self._learned = False
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self, params: dict[str, Any]) -> aiohttp.ClientResponse:
@@ -131,11 +133,15 @@ class ConverseClient:
         return self._session
 
     def sign(self, params: dict[str, Any]) -> Any:
-        """The request boto3 would send for ``converse_stream(**params)``, signed; blocking."""
+        """The request boto3 would send for ``converse_stream(**params)``, signed; blocking.
+
+        With static keys, every request after the first is signed by
+        :class:`.static_signing.StaticSigner` rather than by boto3's full call.
+        """
         try:
-            self._boto.converse_stream(**params)
-        except _Signed as signed:
-            return signed.request
+            if self._static is not None:
+                return self._static.sign(params)
+            signed = self._boto_sign(params)
         except ParamValidationError as exc:
             raise Untranslatable(f"the request cannot be sent to Bedrock: {exc}") from exc
         except CREDENTIAL_FAILURES as exc:
@@ -144,6 +150,16 @@ class ConverseClient:
             ) from exc
         except BotoCoreError as exc:
             raise UpstreamUnavailable(f"backend {self.backend} could not prepare the request") from exc
+        if not self._signing_may_block and not self._learned:
+            self._learned = True  # once: a Bedrock API key's bearer request teaches nothing
+            self._static = static_signer(self._boto, signed)
+        return signed
+
+    def _boto_sign(self, params: dict[str, Any]) -> Any:
+        try:
+            self._boto.converse_stream(**params)
+        except _Signed as signed:
+            return signed.request
         raise AssertionError("botocore sent the request past the before-send hook")  # pragma: no cover
 
     async def _refusal(self, response: aiohttp.ClientResponse) -> UpstreamError:
@@ -183,12 +199,12 @@ def signing_may_block(settings: BedrockSettings, environ: Mapping[str, str]) -> 
     return not (environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"))
 
 
-def environment_proxy(url: str) -> str | None:
-    """The proxy ``HTTPS_PROXY``/``HTTP_PROXY`` name for ``url``, unless ``NO_PROXY`` exempts it."""
-    parts = urlsplit(url)
-    if urllib.request.proxy_bypass(parts.hostname or ""):
+def static_signer(boto: Any, first: Any) -> StaticSigner | None:
+    """A signer for the requests after ``first``, or None when ``first`` is not SigV4 (a Bedrock API key)."""
+    try:
+        return StaticSigner(boto, OPERATION, first)
+    except ValueError:
         return None
-    return urllib.request.getproxies_environment().get(parts.scheme)
 
 
 def _text(value: str | bytes) -> str:

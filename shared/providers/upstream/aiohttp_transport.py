@@ -15,7 +15,9 @@ one place trace context reaches the SDK-driven upstreams.
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx2
@@ -30,13 +32,14 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
 
-    def _pool(self) -> aiohttp.ClientSession:
+    def pool(self) -> aiohttp.ClientSession:
         """The pool; aiohttp sessions belong to the running event loop, so it is made on first use."""
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
                 auto_decompress=False,  # httpx2 decodes Content-Encoding, as with its own transport
                 skip_auto_headers=("Accept-Encoding",),
+                cookie_jar=aiohttp.DummyCookieJar(),  # stateless APIs; a jar is filtered and updated per request
             )
         return self._session
 
@@ -45,7 +48,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         headers += upstream_trace_headers().items()  # every SDK request passes here: Azure and both Vertex APIs
         try:
-            response = await self._pool().request(
+            response = await self.pool().request(
                 request.method,
                 str(request.url),
                 headers=headers,
@@ -99,3 +102,11 @@ class _Body(httpx2.AsyncByteStream):
     async def aclose(self) -> None:
         # Back to the pool when the body was read to its end; otherwise the connection is closed.
         self._response.release()
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy ``HTTPS_PROXY``/``HTTP_PROXY`` name for ``url``, unless ``NO_PROXY`` exempts it."""
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies_environment().get(parts.scheme)

@@ -1,8 +1,10 @@
-"""Gemini's native ``streamGenerateContent?alt=sse``, over an async ``httpx2`` client.
+"""Gemini's native ``streamGenerateContent?alt=sse``, posted straight on aiohttp.
 
-``httpx2`` is the HTTP client the ``openai`` SDK itself runs on, so the relay
-keeps one client API; both send on aiohttp (:mod:`..upstream.aiohttp_transport`),
-whose reader costs a fraction of httpx2's default transport per chunk. The
+The pool is the one the OpenAI-protocol backends use
+(:mod:`..upstream.aiohttp_transport`); requests skip httpx2's request and
+response objects, which cost more CPU per opened stream than the rest of
+this module, and the body is serialised once with orjson. ``HTTPS_PROXY``
+(less ``NO_PROXY``) is honoured, read once. The
 response is SSE framed with ``\\r\\n\\r\\n`` and has no ``[DONE]``: the
 stream is complete when the server ends the body after a chunk that carried
 ``finishReason``.
@@ -10,18 +12,20 @@ stream is complete when the server ends the body after a chunk that carried
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from typing import Any
 
-import httpx2
+import aiohttp
+import orjson
+from yarl import URL
 
 from ...chat_request import ChatRequest
 from ...errors import RelayError
 from ...events import StreamEvent
+from ...telemetry.propagation import upstream_trace_headers
 from ..contract import UpstreamStream
 from ..upstream import fast_json
-from ..upstream.aiohttp_transport import AiohttpTransport
+from ..upstream.aiohttp_transport import AiohttpTransport, environment_proxy
 from ..upstream.failures import failed, lost_mid_stream, not_a_json_object, timed_out, unreachable
 from ..upstream.headers import routing_headers
 from ..upstream.sse_decoder import ServerSentEvent, SSEDecoder
@@ -40,52 +44,54 @@ class NativeApi:
 
     def __init__(self, settings: VertexSettings) -> None:
         self._settings = settings
-        self._client = httpx2.AsyncClient(
-            timeout=httpx2.Timeout(None, connect=settings.connect_timeout_seconds),
-            transport=AiohttpTransport(max_connections=MAX_CONNECTIONS),
-        )
+        self._url = URL(settings.stream_url)  # parsed once
+        self._transport = AiohttpTransport(max_connections=MAX_CONNECTIONS)
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.connect_timeout_seconds)
+        self._proxy = environment_proxy(settings.stream_url)
 
     def prepare(self, request: ChatRequest) -> bytes:
         """The request body, translated once and reused by a retry."""
-        return json.dumps(gemini_request(request), ensure_ascii=False).encode()
+        return orjson.dumps(gemini_request(request))
 
     async def send(self, body: bytes, token: str) -> UpstreamStream:
         """Open the stream with ``token``; a 401 raises ``TokenRejected``."""
         name = self._settings.name
-        request = self._client.build_request(
-            "POST",
-            self._settings.stream_url,
-            content=body,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"},
-        )
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"}
         try:
-            response = await self._client.send(request, stream=True)
-        except httpx2.TimeoutException as exc:
+            response = await self._transport.pool().post(
+                self._url,
+                data=body,
+                headers=headers | upstream_trace_headers(),
+                allow_redirects=False,
+                timeout=self._timeout,
+                proxy=self._proxy,
+            )
+        except aiohttp.ConnectionTimeoutError as exc:
             raise timed_out(name) from exc
-        except httpx2.TransportError as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise unreachable(name) from exc
-        if response.status_code != 200:
+        if response.status != 200:
             await self._refuse(response)
         return UpstreamStream(events=native_events(response, name), headers=routing_headers(response.headers.items()))
 
-    async def _refuse(self, response: httpx2.Response) -> None:
+    async def _refuse(self, response: aiohttp.ClientResponse) -> None:
         """Raise the error a non-200 answer stands for, after reading its small body."""
         name = self._settings.name
         try:
-            raw = await response.aread()
-        except httpx2.TransportError as exc:
-            raise failed(name, f"HTTP {response.status_code}") from exc
+            raw = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise failed(name, f"HTTP {response.status}") from exc
         finally:
-            await response.aclose()
-        if response.status_code == 401:
+            response.release()
+        if response.status == 401:
             raise TokenRejected(name)
-        raise status_error(response.status_code, _json_or_none(raw), response.headers, name)
+        raise status_error(response.status, _json_or_none(raw), response.headers, name)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
 
-def native_events(response: httpx2.Response, backend: str) -> NativeEvents:
+def native_events(response: aiohttp.ClientResponse, backend: str) -> NativeEvents:
     """Canonical events from the SSE body; the connection is released on every path."""
     return NativeEvents(response, backend)
 
@@ -100,10 +106,10 @@ class NativeEvents:
     :meth:`aclose` releases the connection even if iteration never started.
     """
 
-    def __init__(self, response: httpx2.Response, backend: str) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, backend: str) -> None:
         self._response = response
         self._backend = backend
-        self._bytes = response.aiter_bytes()
+        self._content = response.content
         self._decoder = SSEDecoder()
         self._translator = ResponseTranslator()
         self._pending: deque[StreamEvent] = deque()
@@ -130,13 +136,8 @@ class NativeEvents:
     async def _read(self) -> None:
         """Wait for the next bytes and queue every event they complete, in order."""
         try:
-            chunk = await anext(self._bytes)
-        except StopAsyncIteration:
-            self._translate(self._decoder.close())
-            self._end()
-            await self.aclose()
-            return
-        except httpx2.TransportError as exc:
+            chunk = await self._content.readany()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             failure = lost_mid_stream(self._backend)
             failure.__cause__ = exc
             self._failure = failure
@@ -145,6 +146,11 @@ class NativeEvents:
         except BaseException:  # cancelled: the client went away
             await self.aclose()
             raise
+        if not chunk:  # the server ended the body
+            self._translate(self._decoder.close())
+            self._end()
+            await self.aclose()
+            return
         self._translate(self._decoder.feed(chunk))
         if self._failure is not None:
             await self.aclose()
@@ -171,8 +177,7 @@ class NativeEvents:
     async def aclose(self) -> None:
         """Stop reading and release the connection; safe to call more than once."""
         self._ended = True
-        await self._bytes.aclose()
-        await self._response.aclose()
+        self._response.release()
 
 
 def chunk_document(data: str) -> dict[str, Any]:

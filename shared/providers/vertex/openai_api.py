@@ -21,8 +21,8 @@ from ...chat_request import ChatRequest
 from ...errors import RelayError, UpstreamRateLimited
 from ...reasoning_replay import google_signature
 from ..contract import UpstreamStream
-from ..openai_client import openai_client
-from ..openai_compatible import chat_params, opened_stream, post_chat
+from ..openai_client import chat_poster
+from ..openai_compatible import chat_params, send_chat
 from ..openai_errors import upstream_error
 from ..unsupported import refuse_logit_bias
 from .finish_reasons import openai_compatible_finish
@@ -57,7 +57,9 @@ class OpenAICompatibleApi:
 
     def __init__(self, settings: VertexSettings) -> None:
         self._settings = settings
-        self._client = openai_client(settings, base_url=settings.openai_base_url, api_key=UNUSED_API_KEY)
+        self._poster = chat_poster(
+            settings, settings.openai_model, base_url=settings.openai_base_url, api_key=UNUSED_API_KEY
+        )
 
     def prepare(self, request: ChatRequest) -> dict[str, Any]:
         """The SDK's ``create`` arguments, built once and reused by a retry."""
@@ -70,15 +72,15 @@ class OpenAICompatibleApi:
         """Open the stream with ``token``; a 401 raises ``TokenRejected``."""
         name = self._settings.name
         try:
-            raw = await post_chat(self._client, params, {"Authorization": f"Bearer {token}"})
+            headers = {"Authorization": f"Bearer {token}"}
+            return await send_chat(self._poster, params, name, headers, GOOGLE_ERRORS, openai_compatible_finish)
         except openai.AuthenticationError as exc:
             raise TokenRejected(name) from exc
         except openai.APIError as exc:
             raise relay_error(exc, name) from exc
-        return opened_stream(raw, name, GOOGLE_ERRORS, openai_compatible_finish)
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._poster.aclose()
 
 
 def with_thought_signatures(messages: list[dict[str, Any]], request: ChatRequest) -> None:

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from shared.chat_request import ChatRequest
 from shared.providers.contract import BackendSettings, ProviderSpec, UpstreamStream
-from shared.providers.openai_client import openai_client
+from shared.providers.openai_client import chat_poster
 from shared.providers.openai_compatible import chat_params, open_chat_stream
 
 
@@ -26,14 +26,16 @@ class OpenAISettings(BackendSettings):
 class OpenAIAdapter:
     def __init__(self, settings: OpenAISettings, environ: Mapping[str, str]) -> None:
         self.settings = settings
-        self._client = openai_client(settings, base_url=settings.base_url, api_key=environ[settings.api_key_setting])
+        self._poster = chat_poster(
+            settings, settings.model, base_url=settings.base_url, api_key=environ[settings.api_key_setting]
+        )
 
     async def open(self, request: ChatRequest) -> UpstreamStream:
         params = chat_params(request, self.settings.model)
-        return await open_chat_stream(self._client, params, self.settings.name)
+        return await open_chat_stream(self._poster, params, self.settings.name)
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._poster.aclose()
 
 
 def check_environment(settings: OpenAISettings, environ: Mapping[str, str]) -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx2
@@ -47,8 +47,14 @@ def chunk(delta: dict[str, Any], finish_reason: str | None = None, **extra: Any)
 DONE = b"data: [DONE]\n\n"
 
 
+def _body_and_close(body: Body) -> tuple[AsyncIterator[bytes], Callable[[], Awaitable[None]]]:
+    """What ChunkEvents reads: an SDK response's bytes and its close, as the SDK path hands them over."""
+    response = httpx2.Response(200, stream=body)
+    return response.aiter_bytes(), response.aclose
+
+
 async def read(body: Body, wording: ErrorWording = OPENAI_ERRORS) -> tuple[list[StreamEvent], Exception | None]:
-    events = ChunkEvents(httpx2.Response(200, stream=body), "b", wording)
+    events = ChunkEvents(*_body_and_close(body), "b", wording)
     seen: list[StreamEvent] = []
     try:
         async for event in events:
@@ -151,7 +157,7 @@ async def test_a_lost_connection_is_upstream_disconnected() -> None:
 
 async def test_closing_before_reading_releases_the_response() -> None:
     body = Body(chunk({"content": "a"}))
-    events = ChunkEvents(httpx2.Response(200, stream=body), "b")
+    events = ChunkEvents(*_body_and_close(body), "b")
     await events.aclose()
     assert body.closed
 

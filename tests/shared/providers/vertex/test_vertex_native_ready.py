@@ -1,13 +1,12 @@
 """Gemini's native reader says when its next event is already translated, so one read's events go out in one write.
 
-The response stands in for the httpx2 one: a body delivered in the reads
-given, SSE framed with CRLF as Gemini frames it.
+The response stands in for aiohttp's: a body delivered in the reads given,
+SSE framed with CRLF as Gemini frames it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,16 +19,17 @@ pytestmark = pytest.mark.anyio
 
 
 class Body:
-    """Just enough of ``httpx2.Response``: the body in the reads given; notes being closed."""
+    """Just enough of ``aiohttp.ClientResponse``: the body in the reads given; notes being released."""
 
     def __init__(self, *reads: bytes) -> None:
         self.reads, self.closed = list(reads), False
+        self.content = self
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        for piece in self.reads:
-            yield piece
+    async def readany(self) -> bytes:
+        """The next read, then ``b""`` at the end of the body, as aiohttp's stream reader answers."""
+        return self.reads.pop(0) if self.reads else b""
 
-    async def aclose(self) -> None:
+    def release(self) -> None:
         self.closed = True
 
 
