@@ -97,6 +97,7 @@ fuzz: install webdeps azurite
 
 ## make bench: throughput and latency figures, printed as tables; the goals table first (bench/goals.py).
 ## Scale it with RELAY_BENCH_STREAMS, _CHUNKS, _OPENS, _BURST, _PATHS, _LOOPS (make bench BENCH=goals runs only it)
+## RELAY_BENCH_UPSTREAM=paced (default: bench/paced_upstream.py, one timer for every stream) or =emulator (devtools/emulators)
 BENCH ?=
 bench: install
 	$(PY) -m bench $(BENCH)

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .goal_checks import missed
-from .goal_providers import PATHS, ProviderPath, provider_path
+from .goal_providers import PATHS, UPSTREAMS, ProviderPath, provider_path, upstream_from_env
 from .loop_host import LOOPS
 from .proc_stats import ProcessWatch
 from .processes import Server, relay_server, started_server
@@ -67,6 +67,7 @@ class Scale:
     paths: tuple[str, ...] = PATHS
     loops: tuple[str, ...] = LOOPS
     telemetry: bool = True
+    upstream: str = UPSTREAMS[0]
     relay_cpu: str | None = "0"
     client_cpu: str | None = "1"
     quiet: Quiet = field(default_factory=Quiet)
@@ -88,6 +89,7 @@ class Scale:
             paths=_env_list("RELAY_BENCH_PATHS", PATHS),
             loops=_env_list("RELAY_BENCH_LOOPS", LOOPS),
             telemetry=os.environ.get("RELAY_BENCH_TELEMETRY", "1") == "1",
+            upstream=upstream_from_env(),
             relay_cpu=os.environ.get("RELAY_BENCH_RELAY_CPU", "0") if two_cores else None,
             client_cpu=os.environ.get("RELAY_BENCH_CLIENT_CPU", "1") if two_cores else None,
             quiet=Quiet.from_env(),
@@ -239,7 +241,7 @@ def run(scale: Scale | None = None) -> list[Row]:
     rows: list[Row] = []
     with pinned(scale.client_cpu):
         for name in scale.paths:
-            with provider_path(name, scale.client_cpu) as path:
+            with provider_path(name, scale.client_cpu, scale.upstream) as path:
                 rows += path_rows(path, scale)
                 if scale.telemetry and name == "azure":
                     rows.append(telemetry_row(path, scale))
@@ -250,8 +252,8 @@ def heading(scale: Scale) -> str:
     return (
         f"goals: {scale.opens} sequential opens; burst of {scale.burst}; {scale.streams} streams x {scale.chunks} "
         f"chunks @ {scale.delay_ms:g} ms (ideal {scale.ideal_seconds:g} s); saturation {scale.saturation_streams} x "
-        f"{scale.saturation_chunks} chunks @ 0 ms; relay on cpu {scale.relay_cpu}, emulator+client on cpu "
-        f"{scale.client_cpu}; {time.strftime('%Y-%m-%d %H:%M:%S')}"
+        f"{scale.saturation_chunks} chunks @ 0 ms; {scale.upstream} upstream; relay on cpu {scale.relay_cpu}, "
+        f"upstream+client on cpu {scale.client_cpu}; {time.strftime('%Y-%m-%d %H:%M:%S')}"
     )
 
 

@@ -78,6 +78,24 @@ def direct_target(emulator_url: str, token: str, chunks: int, delay_ms: float) -
     )
 
 
+def direct_openai_target(emulator_url: str, token: str, chunks: int, delay_ms: float) -> Target:
+    """The OpenAI-compatible endpoint's chat completion stream straight to the upstream, as ``api: openai`` reads it."""
+    body = {
+        "model": f"google/{MODEL}",
+        "stream": True,
+        "messages": [{"role": "user", "content": inline_prompt(chunks=chunks, delay_ms=delay_ms)}],
+    }
+    return Target.post(
+        emulator_url,
+        f"{LOCATION_PATH}/endpoints/openapi/chat/completions",
+        body,
+        {"Authorization": f"Bearer {token}"},
+        content_marker=b'"delta":{"content":"',
+        done_marker=b"data: [DONE]",
+        error_marker=b'data: {"error"',
+    )
+
+
 def run(shape: Shape = DEFAULT_SHAPE, direct: bool = True) -> list[Row]:
     """Measure ``shape`` through a relay on each API, and optionally straight to the emulator."""
     rows = []
