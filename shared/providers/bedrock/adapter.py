@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 
 import aiohttp
@@ -12,6 +11,7 @@ from ...errors import RelayError, UpstreamUnavailable
 from ...events import StreamEvent
 from ..contract import UpstreamStream
 from ..upstream.headers import routing_headers
+from ..upstream.queued_events import QueuedEvents
 from .eventstream import EventStreamDecoder, EventStreamError
 from .failures import transport_failure
 from .request import converse_params
@@ -42,45 +42,23 @@ class BedrockAdapter:
         await self._client.aclose()
 
 
-class CanonicalEvents:
+class CanonicalEvents(QueuedEvents):
     """The canonical events of one open ConverseStream response, read as bytes arrive.
 
     An iterator class rather than a stack of async generators: each received
     segment is decoded and translated in one step, which matters at tens of
-    thousands of events a second, and :meth:`aclose` releases the connection
-    even if iteration never started (closing a generator that never ran skips
-    its ``finally``).
+    thousands of events a second, its events go out in one write
+    (:class:`~..upstream.queued_events.QueuedEvents`), and :meth:`aclose`
+    releases the connection even if iteration never started (closing a
+    generator that never ran skips its ``finally``).
     """
 
     def __init__(self, response: aiohttp.ClientResponse, backend: str, answer_tool: str | None = None) -> None:
+        super().__init__()
         self._response = response
         self._backend = backend
         self._decoder = EventStreamDecoder()
         self._translator = ConverseTranslator(answer_tool)
-        self._pending: deque[StreamEvent] = deque()
-        self._failure: RelayError | None = None
-        self._ended = False
-
-    def __aiter__(self) -> CanonicalEvents:
-        return self
-
-    def ready(self) -> bool:
-        """Whether the next event is translated already, so reading it will not wait for the network.
-
-        The relay's pacing reader reads on while this holds, so every event of
-        one received segment goes to the client in one write.
-        """
-        return bool(self._pending)
-
-    async def __anext__(self) -> StreamEvent:
-        while not self._pending:
-            if self._failure is not None:
-                failure, self._failure = self._failure, None
-                raise failure
-            if self._ended:
-                raise StopAsyncIteration
-            await self._read()
-        return self._pending.popleft()
 
     async def _read(self) -> None:
         """Wait for the next bytes and queue every event they complete.

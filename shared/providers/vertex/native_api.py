@@ -12,7 +12,6 @@ stream is complete when the server ends the body after a chunk that carried
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 import aiohttp
@@ -21,13 +20,13 @@ from yarl import URL
 
 from ...chat_request import ChatRequest
 from ...errors import RelayError
-from ...events import StreamEvent
 from ...telemetry.propagation import upstream_trace_headers
 from ..contract import UpstreamStream
 from ..upstream import fast_json
 from ..upstream.aiohttp_transport import AiohttpTransport, environment_proxy
 from ..upstream.failures import failed, lost_mid_stream, not_a_json_object, timed_out, unreachable
 from ..upstream.headers import routing_headers
+from ..upstream.queued_events import QueuedEvents
 from ..upstream.sse_decoder import ServerSentEvent, SSEDecoder
 from .google_errors import error_fields, status_error, stream_error
 from .native_request import gemini_request
@@ -96,42 +95,21 @@ def native_events(response: aiohttp.ClientResponse, backend: str) -> NativeEvent
     return NativeEvents(response, backend)
 
 
-class NativeEvents:
+class NativeEvents(QueuedEvents):
     """The canonical events of one native stream, decoded and translated as bytes arrive.
 
-    An iterator class rather than a generator, so it can say (:meth:`ready`)
-    when its next event is already translated: the relay's pacing reader then
-    takes every event of one read in the same wake-up, and the client gets them
-    in one write. A failure is raised after the events that came before it;
+    A :class:`~..upstream.queued_events.QueuedEvents`, so one read's events go
+    out in one write and a failure is raised after the events before it;
     :meth:`aclose` releases the connection even if iteration never started.
     """
 
     def __init__(self, response: aiohttp.ClientResponse, backend: str) -> None:
+        super().__init__()
         self._response = response
         self._backend = backend
         self._content = response.content
         self._decoder = SSEDecoder()
         self._translator = ResponseTranslator()
-        self._pending: deque[StreamEvent] = deque()
-        self._failure: RelayError | None = None
-        self._ended = False
-
-    def __aiter__(self) -> NativeEvents:
-        return self
-
-    def ready(self) -> bool:
-        """Whether the next event is translated already, so reading it will not wait for the network."""
-        return bool(self._pending)
-
-    async def __anext__(self) -> StreamEvent:
-        while not self._pending:
-            if self._failure is not None:
-                failure, self._failure = self._failure, None
-                raise failure
-            if self._ended:
-                raise StopAsyncIteration
-            await self._read()
-        return self._pending.popleft()
 
     async def _read(self) -> None:
         """Wait for the next bytes and queue every event they complete, in order."""
