@@ -3,7 +3,8 @@
 Any OpenAI SDK pointed at the relay reads this. Each canonical event becomes
 at most one frame, written as soon as it arrives. A stream ends either with
 the finish chunk (then the usage chunk when asked for) and ``data: [DONE]``,
-or with one ``data: {"error": ...}`` frame, which the OpenAI SDKs raise.
+or with one ``data: {"error": ...}`` frame, which the OpenAI SDKs raise (after
+the usage chunk, when asked for and the provider had already reported usage).
 
 A request that used the legacy ``functions`` is answered in the legacy shape
 its client reads: ``delta.function_call`` (or ``message.function_call``) and
@@ -86,7 +87,7 @@ class ChunkEncoder:
         if isinstance(event, Finish):
             return self._finish(event)
         if isinstance(event, StreamError):
-            return data_frame(error_body(event))
+            return self._usage_frame_before_error() + data_frame(error_body(event))
         if isinstance(event, Heartbeat):
             return HEARTBEAT
         if self.legacy_functions and isinstance(event, ToolCallDelta) and event.index != 0:
@@ -115,6 +116,16 @@ class ChunkEncoder:
         block = self._blocks.add(event)
         if block is not None:
             delta["thinking_blocks"] = [{**block, "index": len(self._blocks.blocks) - 1}]
+
+    def _usage_frame_before_error(self) -> bytes:
+        """The usage chunk, when asked for and the provider reported usage before failing.
+
+        Tokens the provider already counted are billed whether or not the answer
+        finished, so a client that asked for usage gets it ahead of the error frame.
+        """
+        if not self.include_usage or self._usage is None:
+            return b""
+        return data_frame({**self._envelope([]), "usage": usage_body(self._usage)})
 
     def _finish(self, event: Finish) -> bytes:
         reason = legacy_reason(event.reason) if self.legacy_functions else event.reason

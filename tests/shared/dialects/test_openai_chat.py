@@ -71,6 +71,22 @@ def test_error_event_is_one_terminal_frame() -> None:
     assert parsed == [expected]
 
 
+def test_usage_reported_before_an_error_comes_ahead_of_the_error_frame() -> None:
+    encoder = ChunkEncoder(model="m", include_usage=True)
+    out = b"".join(encoder.encode(event) for event in [TextDelta("a"), Usage(3, 1), StreamError("x", "boom")])
+    parsed = [json.loads(frame) for frame in frames(out)]
+    assert parsed[1]["choices"] == [] and parsed[1]["usage"]["total_tokens"] == 4
+    assert parsed[2]["error"]["code"] == "x" and len(parsed) == 3
+
+
+def test_no_usage_frame_before_an_error_unless_asked_for_and_reported() -> None:
+    unasked = ChunkEncoder(model="m")
+    unasked.encode(Usage(3, 1))
+    assert len(frames(unasked.encode(StreamError("x", "boom")))) == 1
+    unreported = ChunkEncoder(model="m", include_usage=True)
+    assert len(frames(unreported.encode(StreamError("x", "boom")))) == 1
+
+
 async def _events(*events: StreamEvent) -> AsyncIterator[StreamEvent]:
     for event in events:
         yield event
