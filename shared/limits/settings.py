@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth.settings import SETTING_PATTERN
+from ..storage_settings import TABLE_NAME_PATTERN, StorageTable
 
 
 class _Section(BaseModel):
@@ -21,16 +21,10 @@ class Quota(_Section):
     tokens_per_day: int | None = Field(default=None, ge=1, description="Prompt plus completion tokens per UTC day.")
 
 
-class TableStore(_Section):
+class TableStore(StorageTable):
     """Azure Table Storage, shared by every instance of the app."""
 
-    connection_setting: str = Field(
-        default="AzureWebJobsStorage",
-        pattern=SETTING_PATTERN,
-        description="App setting with a connection string, or the prefix of identity-based settings "
-        "(<name>__tableServiceUri or <name>__accountName).",
-    )
-    table_name: str = Field(default="relayquotas", pattern=r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+    table_name: str = Field(default="relayquotas", pattern=TABLE_NAME_PATTERN)
 
 
 class QuotaSettings(_Section):

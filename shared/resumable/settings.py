@@ -6,23 +6,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth.settings import SETTING_PATTERN
+from ..storage_settings import TABLE_NAME_PATTERN, StorageTable
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class StreamTable(_Section):
+class StreamTable(StorageTable):
     """Azure Table Storage, shared by every instance, so a resume may land anywhere."""
 
-    connection_setting: str = Field(
-        default="AzureWebJobsStorage",
-        pattern=SETTING_PATTERN,
-        description="App setting with a connection string, or the prefix of identity-based settings "
-        "(<name>__tableServiceUri or <name>__accountName).",
-    )
-    table_name: str = Field(default="relaystreams", pattern=r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+    table_name: str = Field(default="relaystreams", pattern=TABLE_NAME_PATTERN)
 
 
 class ResumableSettings(_Section):
